@@ -1,0 +1,121 @@
+"""``python -m search run``: search activations on a dataset and log everything to MLflow."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from search.runner import DEFAULT_DATASET, RunConfig
+from search.samplers import PRUNER_NAMES, SAMPLER_NAMES
+from search.study import DEFAULT_STORAGE
+from spaces import DEFAULT_FAMILIES
+
+DEFAULTS = RunConfig()
+
+
+def add_parser(commands: Any) -> None:
+    p = commands.add_parser(
+        "run",
+        help="run (or resume) an activation search study",
+        description="Run (or resume) an Optuna study over activation families and the MLP around them. "
+        "Each trial is a nested MLflow run under one parent run per invocation.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", default=DEFAULT_DATASET,
+                      help="bundled dataset name (digits, breast_cancer, wine, iris, htru2) or a CSV/TSV(.gz)/NPZ path")
+    data.add_argument("--target", default=None, help="label column of a CSV (name, or index without header); default: last")
+    data.add_argument("--val-size", type=_fraction, default=DEFAULTS.val_size, help="validation fraction")
+    data.add_argument("--test-size", type=_fraction, default=DEFAULTS.test_size,
+                      help="test fraction (held out: the search never sees it)")
+
+    space = p.add_argument_group("search")
+    space.add_argument("--families", type=_names, default=",".join(DEFAULT_FAMILIES),
+                       help="comma-separated activation families to search")
+    space.add_argument("--trials", type=_positive_int, default=DEFAULTS.trials,
+                       help="trials to add in this invocation")
+    space.add_argument("--timeout", type=_positive_float, default=None,
+                       help="stop starting new trials after this many seconds")
+    space.add_argument("--epochs", type=_positive_int, default=DEFAULTS.epochs, help="epochs per trial")
+    space.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="batch size per replica")
+    space.add_argument("--patience", type=_positive_int, default=None,
+                       help="early-stopping patience in epochs (default: train every epoch)")
+    space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler)
+    space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner)
+    space.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the split, the sampler and the trials")
+    space.add_argument("--devices", type=_names, default=None,
+                       help="force the devices of each trial, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
+
+    store = p.add_argument_group("storage and tracking")
+    store.add_argument("--study", default=None, help="study name (default: <dataset>-activations); same name resumes")
+    store.add_argument("--storage", default=DEFAULT_STORAGE, help="Optuna storage URL (sqlite, postgresql, ...)")
+    store.add_argument("--tracking-uri", default=None,
+                       help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
+    store.add_argument("--experiment", default=None, help="MLflow experiment (default: activation-search/<dataset>)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from search.runner import quiet_tensorflow, validate_families
+
+    config = RunConfig(
+        dataset=args.dataset,
+        target=args.target,
+        families=validate_families(args.families),
+        trials=args.trials,
+        timeout=args.timeout,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        patience=args.patience,
+        study=args.study,
+        storage=args.storage,
+        tracking_uri=args.tracking_uri,
+        experiment=args.experiment,
+        seed=args.seed,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        val_size=args.val_size,
+        test_size=args.test_size,
+        devices=tuple(args.devices) if args.devices else None,
+    )
+    quiet_tensorflow()
+    from rich.console import Console
+
+    from search.report_table import print_outcome
+    from search.runner import run_search
+    from trainers import DataError
+
+    console = Console(stderr=True, soft_wrap=True)
+    try:
+        outcome = run_search(config, console)
+    except DataError as exc:
+        from search.errors import UsageError
+
+        raise UsageError(str(exc)) from exc
+    print_outcome(outcome)
+    return 130 if outcome.status == "KILLED" else 0
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, but got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, but got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, but got {value}")
+    return value

@@ -1,0 +1,112 @@
+"""The Optuna objective: one trial = build from ``hp``, train, log, score.
+
+A trial that fails (an exception, a non-finite loss) is logged and marked failed, and the study goes on
+(``study.optimize(catch=(Exception,))``). A pruned trial keeps the epochs it ran in its MLflow run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from search.hp import OptunaHyperParameters
+from search.study import USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY, USER_ATTR_RUN_ID
+
+if TYPE_CHECKING:
+    import keras
+    import optuna
+
+    from search.tracking import Tracker
+    from trainers import Splits, TrainConfig, TrainResult
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """Everything a trial needs that does not change from trial to trial."""
+
+    splits: Splits
+    builder: Callable[[Any], keras.Model]
+    train_config: TrainConfig
+    tracker: Tracker
+    experiment_id: str
+    parent_run_id: str
+    study_name: str
+    metric: str
+    fixed: Mapping[str, Any] | None = None
+
+
+def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
+    import optuna
+
+    from search.callbacks import EpochMetricsCallback, PruningCallback
+    from trainers import TrainingError, train_model
+
+    def objective(trial: optuna.Trial) -> float:
+        run_id = ctx.tracker.start_trial(
+            ctx.experiment_id, ctx.parent_run_id, study_name=ctx.study_name, trial_number=trial.number
+        )
+        trial.set_user_attr(USER_ATTR_RUN_ID, run_id)
+        hp = OptunaHyperParameters(trial, fixed=ctx.fixed)
+        config = replace(ctx.train_config, seed=ctx.train_config.seed + trial.number)
+        pruning = PruningCallback(trial, monitor=f"val_{ctx.metric}")
+        epochs = ctx.tracker.epoch_logger(run_id)
+        state, reason, metrics = "failed", None, {}
+        try:
+            result = train_model(
+                lambda: ctx.builder(hp), ctx.splits, config, [pruning, EpochMetricsCallback(epochs)]
+            )
+            metrics = result_metrics(result)
+            if pruning.pruned_at_epoch is not None:
+                state = "pruned"
+                raise optuna.TrialPruned(f"Pruned after epoch {pruning.pruned_at_epoch + 1}.")
+            value = float(result.val_metrics[ctx.metric])
+            if not math.isfinite(value):
+                raise TrainingError(f"Validation {ctx.metric} is {value}.")
+            state = "complete"
+            return value
+        except optuna.TrialPruned:
+            raise
+        except KeyboardInterrupt:
+            state, reason = "killed", "Interrupted by the user."
+            raise
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}".strip()
+            trial.set_user_attr(USER_ATTR_FAIL_REASON, reason[:1000])
+            raise
+        finally:
+            family = hp.values.get("activation")
+            if family is not None:
+                trial.set_user_attr(USER_ATTR_FAMILY, family)
+            epochs.flush()
+            params = {**hp.values, "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed}
+            ctx.tracker.finish_trial(
+                run_id,
+                state=state,
+                family=family,
+                trial_number=trial.number,
+                params=params,
+                metrics=metrics,
+                reason=reason,
+            )
+
+    return objective
+
+
+def result_metrics(result: TrainResult) -> dict[str, float]:
+    """The final metrics and timings of one trained model, as logged on its trial run."""
+    metrics = {f"final_val_{k}": v for k, v in result.val_metrics.items()}
+    if result.test_metrics is not None:
+        metrics.update({f"final_test_{k}": v for k, v in result.test_metrics.items()})
+    metrics.update(
+        {
+            "time_build_s": result.build_seconds,
+            "time_fit_s": result.fit_seconds,
+            "time_evaluate_s": result.evaluate_seconds,
+            "n_params": float(result.n_params),
+            "epochs_run": float(result.epochs_run),
+            "n_replicas": float(result.n_replicas),
+        }
+    )
+    return metrics

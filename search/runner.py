@@ -1,0 +1,236 @@
+"""``search run``: data → Optuna study → trials trained by ``trainers`` → MLflow tree → summary table.
+
+Order matters for "nothing half-written": the data is loaded, validated and split, and the study's identity
+checked, before a study or an MLflow run is created.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from search.errors import UsageError
+from search.study import DEFAULT_STORAGE, USER_ATTR_PARENT_RUNS, redact_url
+from spaces import DEFAULT_FAMILIES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+DEFAULT_DATASET = "digits"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``search run`` was asked to do (the CLI's flags, validated)."""
+
+    dataset: str = DEFAULT_DATASET
+    target: str | None = None
+    families: tuple[str, ...] = DEFAULT_FAMILIES
+    trials: int | None = 30
+    timeout: float | None = None
+    epochs: int = 15
+    batch_size: int = 64
+    patience: int | None = None
+    study: str | None = None
+    storage: str = DEFAULT_STORAGE
+    tracking_uri: str | None = None
+    experiment: str | None = None
+    seed: int = 0
+    sampler: str = "tpe"
+    pruner: str = "median"
+    val_size: float = 0.15
+    test_size: float = 0.15
+    devices: tuple[str, ...] | None = None
+    extra_tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    study_name: str
+    storage: str
+    experiment_id: str
+    parent_run_id: str
+    tracking_uri: str
+    metric: str
+    status: str  # the parent run's MLflow status
+    rows: list[Any]
+    wall_seconds: float
+
+
+def run_search(config: RunConfig, console: Console) -> RunOutcome:
+    """Run the study described by ``config`` and return where everything was written."""
+    started = time.perf_counter()
+    import trainers
+
+    dataset = trainers.load_dataset(config.dataset, target=config.target)
+    splits = trainers.split_dataset(dataset, val_size=config.val_size, test_size=config.test_size, seed=config.seed)
+    metric, direction = trainers.primary_metric(splits.task)
+    console.print(
+        f"dataset {dataset.name}: {len(dataset.x)} rows, input {splits.input_shape}, task {splits.task}"
+        f"{f', {splits.n_classes} classes' if splits.n_classes else ''}; "
+        f"split train/val/test {len(splits.x_train)}/{len(splits.x_val)}/{len(splits.x_test)}; "
+        f"metric val {metric} ({direction})"
+    )
+
+    import optuna
+
+    from search.samplers import make_pruner, make_sampler
+    from search.study import open_study
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study_name = config.study or f"{dataset.name}-activations"
+    identity = {
+        "dataset": dataset.name,
+        "fingerprint": splits.fingerprint,
+        "families": list(config.families),
+        "metric": metric,
+        "direction": direction,
+    }
+    probe_sampler = make_sampler(config.sampler, config.seed)
+    pruner = make_pruner(config.pruner, config.epochs)
+    study, created = open_study(
+        name=study_name,
+        storage=config.storage,
+        direction=direction,
+        sampler=probe_sampler,
+        pruner=pruner,
+        identity=identity,
+    )
+    n_before = len(study.get_trials(deepcopy=False))
+    if n_before:
+        # A resumed study must not replay the first invocation's random start-up suggestions.
+        study.sampler = make_sampler(config.sampler, config.seed + n_before)
+    console.print(
+        f"study {study_name!r} in {redact_url(config.storage)}: "
+        + ("new" if created else f"resumed with {n_before} trials")
+    )
+
+    from search.tracking import Tracker, resolve_tracking_uri
+
+    tracking_uri = resolve_tracking_uri(config.tracking_uri)
+    tracker = Tracker(tracking_uri)
+    experiment_id = tracker.experiment_id(config.experiment or f"activation-search/{dataset.name}")
+    params = {k: v for k, v in asdict(config).items() if k not in ("extra_tags", "storage", "tracking_uri")}
+    params.update(study=study_name, metric=metric, direction=direction, n_rows=len(dataset.x), task=splits.task)
+    parent_run_id = tracker.start_parent(
+        experiment_id,
+        run_name=f"{study_name} (+{config.trials or 'timed'} trials)",
+        params=params,
+        tags={
+            "optuna.study_name": study_name,
+            "optuna.storage": redact_url(config.storage),
+            "dataset": dataset.name,
+            "dataset.source": dataset.source,
+            "dataset.fingerprint": splits.fingerprint,
+            "role": "study",
+            **config.extra_tags,
+        },
+    )
+    study.set_user_attr(USER_ATTR_PARENT_RUNS, [*study.user_attrs.get(USER_ATTR_PARENT_RUNS, []), parent_run_id])
+
+    from search.objective import TrialContext, make_objective
+    from search.progress import TrialProgress
+    from spaces import MLPBuilder
+
+    context = TrialContext(
+        splits=splits,
+        builder=MLPBuilder(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families)),
+        train_config=trainers.TrainConfig(
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            patience=config.patience,
+            devices=config.devices,
+        ),
+        tracker=tracker,
+        experiment_id=experiment_id,
+        parent_run_id=parent_run_id,
+        study_name=study_name,
+        metric=metric,
+    )
+    status = "FAILED"
+    try:
+        with TrialProgress(console, config.trials, metric) as progress:
+            study.optimize(
+                make_objective(context),
+                n_trials=config.trials,
+                timeout=config.timeout,
+                catch=(Exception,),
+                callbacks=[progress],
+                gc_after_trial=False,
+            )
+        status = "FINISHED"
+    except KeyboardInterrupt:  # Ctrl-C: close the runs, keep the summary, let the CLI exit with 130
+        status = "KILLED"
+    finally:
+        rows = _finish(study, tracker, parent_run_id, status, list(config.families), metric, direction)
+    return RunOutcome(
+        study_name=study_name,
+        storage=config.storage,
+        experiment_id=experiment_id,
+        parent_run_id=parent_run_id,
+        tracking_uri=tracking_uri,
+        metric=metric,
+        status=status,
+        rows=rows,
+        wall_seconds=time.perf_counter() - started,
+    )
+
+
+def _finish(
+    study: Any, tracker: Any, parent_run_id: str, status: str, families: list[str], metric: str, direction: str
+) -> list[Any]:
+    """Summarise the whole study (every invocation's trials) onto this invocation's parent run."""
+    from search import plots
+    from search.study import trial_records
+    from search.summary import summarize, to_json, to_markdown
+
+    records = trial_records(study)
+    rows = summarize(records, families, direction)
+    metrics: dict[str, float] = {}
+    for row in rows:
+        if row.best_value is not None:
+            metrics[f"best_val_{metric}.{row.family}"] = row.best_value
+        for state in ("complete", "pruned", "failed"):
+            metrics[f"trials_{state}.{row.family}"] = float(getattr(row, state))
+    artifacts: dict[str, str | bytes] = {
+        "summary.md": to_markdown(rows, metric),
+        "summary.json": to_json(rows, metric, direction),
+    }
+    try:
+        artifacts["trials.csv"] = study.trials_dataframe().to_csv(index=False)
+        artifacts["plots/family_scores.png"] = plots.family_scores_png(records, families, metric)
+        artifacts["plots/optimization_history.png"] = plots.optimization_history_png(records, metric, direction)
+    except Exception as exc:  # a plot must never cost the run its summary
+        logging.getLogger(__name__).warning("Could not render study plots: %s", exc)
+    tracker.finish_parent(
+        parent_run_id,
+        status=status,
+        metrics=metrics,
+        tags={"trials.total": str(len(records))},
+        artifacts=artifacts,
+    )
+    return rows
+
+
+def validate_families(names: list[str]) -> tuple[str, ...]:
+    """Canonical family names, in order, without duplicates; an unknown name is a UsageError."""
+    from spaces import get_family
+
+    if not names:
+        raise UsageError("--families needs at least one family.")
+    canonical = []
+    for name in names:
+        try:
+            canonical.append(get_family(name).name)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    return tuple(dict.fromkeys(canonical))
+
+
+def quiet_tensorflow() -> None:
+    """TensorFlow's C++ start-up lines are noise for a CLI user; set before TensorFlow is imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

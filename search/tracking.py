@@ -1,0 +1,212 @@
+"""All MLflow I/O of the project. No other module imports ``mlflow``.
+
+The layout a person reviews in the MLflow UI: one experiment per dataset; one parent run per
+``search run`` invocation; under it one nested run per Optuna trial, holding every hyperparameter as a param,
+the per-epoch metrics, the final metrics and timings, and the tags ``family``, ``state``
+(complete / pruned / failed), ``optuna.study_name`` and ``optuna.trial_number``. The Optuna trial keeps the
+run id in its user attribute ``mlflow_run_id``.
+
+Everything goes through an explicit :class:`mlflow.tracking.MlflowClient` (no global "active run"), so the
+code behaves the same in one process or many, and metrics are sent in batches, never one call per value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+TAG_STUDY = "optuna.study_name"
+TAG_TRIAL = "optuna.trial_number"
+TAG_STORAGE = "optuna.storage"
+TAG_FAMILY = "family"
+TAG_STATE = "state"
+TAG_FAIL_REASON = "fail_reason"
+TAG_PARENT = "mlflow.parentRunId"
+TAG_RUN_NAME = "mlflow.runName"
+
+RUN_STATUS = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
+
+# MLflow's limits per log_batch call.
+_MAX_METRICS, _MAX_PARAMS, _MAX_TAGS = 1000, 100, 100
+_MAX_PARAM_CHARS = 6000
+
+
+def resolve_tracking_uri(explicit: str | None) -> str:
+    """``--tracking-uri``, else ``MLFLOW_TRACKING_URI``, else MLflow 3's own local default
+    (``sqlite:///<cwd>/mlflow.db`` with artifacts under ``<cwd>/mlruns``)."""
+    return explicit or mlflow.get_tracking_uri()
+
+
+class Tracker:
+    """A thin, typed face over :class:`MlflowClient` for the runs this project writes."""
+
+    def __init__(self, tracking_uri: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.client = MlflowClient(tracking_uri=tracking_uri)
+
+    # -- experiments and runs -------------------------------------------------------------------
+
+    def experiment_id(self, name: str) -> str:
+        """The id of experiment ``name``, created if missing (and restored if it was deleted)."""
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is None:
+            try:
+                return self.client.create_experiment(name, artifact_location=local_artifact_location(self.tracking_uri, name))
+            except mlflow.exceptions.MlflowException:
+                experiment = self.client.get_experiment_by_name(name)  # created meanwhile by another worker
+                if experiment is None:
+                    raise
+        if experiment.lifecycle_stage == "deleted":
+            self.client.restore_experiment(experiment.experiment_id)
+        return experiment.experiment_id
+
+    def start_parent(
+        self, experiment_id: str, *, run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]
+    ) -> str:
+        run = self.client.create_run(experiment_id, run_name=run_name, tags=dict(tags))
+        self._log(run.info.run_id, params=params)
+        return run.info.run_id
+
+    def start_trial(self, experiment_id: str, parent_run_id: str, *, study_name: str, trial_number: int) -> str:
+        tags = {TAG_PARENT: parent_run_id, TAG_STUDY: study_name, TAG_TRIAL: str(trial_number), TAG_STATE: "running"}
+        run = self.client.create_run(experiment_id, run_name=f"trial-{trial_number:04d}", tags=tags)
+        return run.info.run_id
+
+    def finish_trial(
+        self,
+        run_id: str,
+        *,
+        state: str,
+        family: str | None,
+        trial_number: int,
+        params: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        reason: str | None = None,
+    ) -> None:
+        """Log what the trial ended with, in one batch, and close the run with the matching status."""
+        tags = {TAG_STATE: state}
+        if family:
+            tags[TAG_FAMILY] = family
+            tags[TAG_RUN_NAME] = f"trial-{trial_number:04d}-{family}"
+        if reason:
+            tags[TAG_FAIL_REASON] = reason[:5000]
+        self._log(run_id, params=params, metrics=metrics, tags=tags)
+        self.client.set_terminated(run_id, status=RUN_STATUS[state])
+
+    def finish_parent(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        metrics: Mapping[str, float] = {},
+        tags: Mapping[str, str] = {},
+        artifacts: Mapping[str, str | bytes] = {},
+    ) -> None:
+        """Log the study summary (metrics, tags, files) and close the parent run."""
+        self._log(run_id, metrics=metrics, tags=tags)
+        if artifacts:
+            self.log_artifacts(run_id, artifacts)
+        self.client.set_terminated(run_id, status=status)
+
+    def log_artifacts(self, run_id: str, files: Mapping[str, str | bytes]) -> None:
+        """Write ``{relative name: content}`` into a temporary folder and upload it in one call."""
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, content in files.items():
+                path = Path(tmp) / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, bytes):
+                    path.write_bytes(content)
+                else:
+                    path.write_text(content, encoding="utf-8")
+            self.client.log_artifacts(run_id, tmp)
+
+    def epoch_logger(self, run_id: str, flush_interval_s: float = 10.0) -> MetricBuffer:
+        return MetricBuffer(self.client, run_id, flush_interval_s)
+
+    # -- reading back (report, tests) -----------------------------------------------------------
+
+    def child_runs(self, experiment_id: str, parent_run_id: str) -> list[Any]:
+        return self.client.search_runs(
+            [experiment_id], filter_string=f"tags.{TAG_PARENT} = '{parent_run_id}'", max_results=50_000
+        )
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _log(
+        self,
+        run_id: str,
+        *,
+        params: Mapping[str, Any] = {},
+        metrics: Mapping[str, float] = {},
+        tags: Mapping[str, str] = {},
+    ) -> None:
+        now = int(time.time() * 1000)
+        param_list = [Param(k, _param_value(v)) for k, v in params.items()]
+        metric_list = [Metric(k, float(v), now, 0) for k, v in metrics.items()]
+        tag_list = [RunTag(k, str(v)) for k, v in tags.items()]
+        for chunk in _chunks(param_list, _MAX_PARAMS):
+            self.client.log_batch(run_id, params=chunk)
+        for chunk in _chunks(metric_list, _MAX_METRICS):
+            self.client.log_batch(run_id, metrics=chunk)
+        for chunk in _chunks(tag_list, _MAX_TAGS):
+            self.client.log_batch(run_id, tags=chunk)
+
+
+def local_artifact_location(tracking_uri: str, experiment: str) -> str | None:
+    """For a local SQLite store, artifacts go to ``mlruns/`` beside the database file (MLflow's own default is
+    ``./mlruns`` under whatever the working directory happens to be); other stores keep their default."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri.removeprefix("sqlite:///")).expanduser()
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", experiment).strip("-") or "experiment"
+    return (database.resolve().parent / "mlruns" / slug).as_uri()
+
+
+def ui_hint(tracking_uri: str, experiment_id: str, run_id: str) -> str:
+    """How a person opens a run in the MLflow UI."""
+    fragment = f"#/experiments/{experiment_id}/runs/{run_id}"
+    if tracking_uri.startswith(("http://", "https://")):
+        return f"{tracking_uri.rstrip('/')}/{fragment}"
+    return f"mlflow ui --backend-store-uri {tracking_uri}   then open http://127.0.0.1:5000/{fragment}"
+
+
+class MetricBuffer:
+    """Per-epoch metrics, held back and sent in batches: at most one call per ``flush_interval_s``."""
+
+    def __init__(self, client: MlflowClient, run_id: str, flush_interval_s: float) -> None:
+        self._client = client
+        self._run_id = run_id
+        self._interval = flush_interval_s
+        self._pending: list[Metric] = []
+        self._last_flush = time.monotonic()
+
+    def add(self, step: int, values: Mapping[str, float]) -> None:
+        now = int(time.time() * 1000)
+        self._pending.extend(Metric(k, float(v), now, step) for k, v in values.items())
+        if time.monotonic() - self._last_flush >= self._interval:
+            self.flush()
+
+    def flush(self) -> None:
+        for chunk in _chunks(self._pending, _MAX_METRICS):
+            self._client.log_batch(self._run_id, metrics=chunk)
+        self._pending = []
+        self._last_flush = time.monotonic()
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _param_value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return text[:_MAX_PARAM_CHARS]

@@ -1,0 +1,51 @@
+"""Activation families, their parameter spaces, and Keras-Tuner-style model builders.
+
+Importing this package, and everything about the registry and parameter specs, does not import Keras or
+TensorFlow; only building layers or models does.
+
+A saved model that uses ``ParametricActivation`` (gelu, celu, squareplus with parameters) needs the layer
+registered before ``keras.models.load_model``: touch ``spaces.ParametricActivation`` first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spaces._families import DEFAULT_FAMILIES
+from spaces._hp import declare_activation
+from spaces._mlp import MLPBuilder, build_mlp
+from spaces._params import BoolParam, ChoiceParam, FloatParam, OptionalFloatParam, Param
+from spaces._registry import (
+    ActivationFamily,
+    UnknownFamilyError,
+    family_names,
+    get_family,
+    register_family,
+)
+
+__all__ = [
+    "DEFAULT_FAMILIES",
+    "ActivationFamily",
+    "BoolParam",
+    "ChoiceParam",
+    "FloatParam",
+    "MLPBuilder",
+    "OptionalFloatParam",
+    "Param",
+    "ParametricActivation",
+    "UnknownFamilyError",
+    "build_mlp",
+    "declare_activation",
+    "family_names",
+    "get_family",
+    "register_family",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The Keras layer is imported on first use only (PEP 562), keeping `import spaces` free of Keras.
+    if name == "ParametricActivation":
+        from spaces._layers import ParametricActivation
+
+        return ParametricActivation
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

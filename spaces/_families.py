@@ -1,0 +1,133 @@
+"""The built-in activation families.
+
+Adding one is one ``register_family`` call below. Defaults are Keras' own (checked against
+``inspect.signature`` in the tests); ranges are search ranges. Kernel initializers: He for ReLU-like and
+smooth functions unbounded above, Glorot for saturating or odd ones, LeCun for SELU.
+
+Keras is imported inside the factories only, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from spaces._params import BoolParam, FloatParam, OptionalFloatParam
+from spaces._registry import ActivationFamily, LayerFactory, register_family
+
+if TYPE_CHECKING:
+    import keras
+
+HE = "he_normal"
+GLOROT = "glorot_uniform"
+LECUN = "lecun_normal"
+
+DEFAULT_FAMILIES: tuple[str, ...] = ("selu", "elu", "leaky_relu", "relu", "tanh", "sigmoid")
+
+
+def _keras_activation(function: str) -> LayerFactory:
+    """A factory for ``keras.activations.<function>``: a built-in ``Activation`` layer when it takes no
+    parameters, else the registered ``ParametricActivation``.
+    """
+
+    def factory(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
+        if not params:
+            import keras
+
+            return keras.layers.Activation(function, name=name)
+        from spaces._layers import ParametricActivation
+
+        return ParametricActivation(function, params, name=name)
+
+    return factory
+
+
+def _relu(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
+    import keras
+
+    return keras.layers.ReLU(
+        max_value=params["max_value"],
+        negative_slope=params["negative_slope"],
+        threshold=params["threshold"],
+        name=name,
+    )
+
+
+def _leaky_relu(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
+    import keras
+
+    return keras.layers.LeakyReLU(negative_slope=params["negative_slope"], name=name)
+
+
+def _prelu(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
+    import keras
+
+    initializer = keras.initializers.Constant(params["initial_slope"])
+    return keras.layers.PReLU(alpha_initializer=initializer, name=name)
+
+
+def _elu(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
+    import keras
+
+    return keras.layers.ELU(alpha=params["alpha"], name=name)
+
+
+def _register(
+    name: str,
+    initializer: str,
+    description: str,
+    *params: Any,
+    aliases: tuple[str, ...] = (),
+    factory: LayerFactory | None = None,
+) -> None:
+    register_family(
+        ActivationFamily(
+            name,
+            tuple(params),
+            initializer,
+            description,
+            aliases,
+            factory=factory or _keras_activation(name),
+        )
+    )
+
+
+# fmt: off
+_register("relu", HE, "max(x, 0), with optional leak, cap and threshold.",
+          FloatParam("negative_slope", 0.0, 0.3, default=0.0),
+          OptionalFloatParam("max_value", 1.0, 20.0, default=None, log=True),
+          FloatParam("threshold", 0.0, 1.0, default=0.0),
+          factory=_relu)
+_register("leaky_relu", HE, "x for x >= 0, else negative_slope * x (the layer's default slope, 0.3).",
+          FloatParam("negative_slope", 0.01, 0.3, default=0.3, log=True),
+          factory=_leaky_relu)
+_register("prelu", HE, "Leaky ReLU whose slope is learned per unit; initial_slope starts it.",
+          FloatParam("initial_slope", 0.0, 0.3, default=0.0),
+          factory=_prelu)
+_register("elu", HE, "x for x > 0, else alpha * (exp(x) - 1).",
+          FloatParam("alpha", 0.1, 3.0, default=1.0, log=True),
+          factory=_elu)
+_register("selu", LECUN, "Self-normalising scaled ELU; pairs with lecun_normal and AlphaDropout.")
+_register("gelu", HE, "x * P(X <= x) for X ~ N(0, 1); optionally the tanh approximation.",
+          BoolParam("approximate", default=False))
+_register("silu", HE, "x * sigmoid(x).", aliases=("swish",))
+_register("mish", HE, "x * tanh(softplus(x)).")
+_register("celu", HE, "x for x >= 0, else alpha * (exp(x / alpha) - 1).",
+          FloatParam("alpha", 0.1, 3.0, default=1.0, log=True))
+_register("relu6", HE, "min(max(x, 0), 6).")
+_register("hard_silu", HE, "x * hard_sigmoid(x).", aliases=("hard_swish",))
+_register("softplus", HE, "log(1 + exp(x)).")
+_register("softsign", GLOROT, "x / (1 + |x|).")
+_register("tanh", GLOROT, "Hyperbolic tangent.")
+_register("sigmoid", GLOROT, "1 / (1 + exp(-x)).", aliases=("logistic",))
+_register("hard_sigmoid", GLOROT, "clip(x / 6 + 0.5, 0, 1).")
+_register("hard_tanh", GLOROT, "clip(x, -1, 1).")
+# Mirror image of softplus: ~x below zero, ~0 above, so it halves variance like ReLU -> He.
+_register("log_sigmoid", HE, "log(sigmoid(x)) = -softplus(-x).")
+_register("squareplus", HE, "(x + sqrt(x^2 + b)) / 2, a smooth ReLU.",
+          FloatParam("b", 0.1, 16.0, default=4.0, log=True))
+_register("sparse_plus", HE, "0 for x <= -1, (x + 1)^2 / 4 on (-1, 1), x for x >= 1.")
+_register("tanh_shrink", GLOROT, "x - tanh(x).")
+_register("exponential", GLOROT, "exp(x).")
+_register("linear", GLOROT, "Identity (no activation): a baseline.")
+# fmt: on

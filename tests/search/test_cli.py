@@ -1,0 +1,152 @@
+"""The CLI end to end: real data, real training, a real Optuna SQLite storage and a real MLflow store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+
+from search.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def stores(tmp_path: Path) -> tuple[str, str]:
+    return f"sqlite:///{tmp_path / 'optuna.db'}", f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    storage, tracking = stores(tmp_path)
+    argv = [sys.executable, "-m", "search", "run", "--storage", storage, "--tracking-uri", tracking, *args]
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(tmp_path)}
+    return subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+
+
+def check_study_matches_mlflow(tmp_path: Path, study_name: str, experiment: str) -> list[str]:
+    """Every Optuna trial has exactly one MLflow run and vice versa; returns the parent run ids."""
+    storage, tracking = stores(tmp_path)
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    client = MlflowClient(tracking)
+    exp = client.get_experiment_by_name(experiment)
+    assert exp is not None
+    parents = client.search_runs([exp.experiment_id], filter_string=f"tags.`optuna.study_name` = '{study_name}' and tags.role = 'study'")
+    parent_ids = {p.info.run_id for p in parents}
+    assert study.user_attrs["mlflow_parent_run_ids"] == sorted(parent_ids, key=study.user_attrs["mlflow_parent_run_ids"].index)
+    children = [
+        r for r in client.search_runs([exp.experiment_id], max_results=1000)
+        if r.data.tags.get("mlflow.parentRunId") in parent_ids
+    ]
+    by_run = {r.info.run_id: r for r in children}
+    assert len(by_run) == len(study.trials)
+    states = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}
+    for trial in study.trials:
+        run = by_run[trial.user_attrs["mlflow_run_id"]]
+        tags = run.data.tags
+        assert tags["optuna.trial_number"] == str(trial.number)
+        assert tags["optuna.study_name"] == study_name
+        assert tags["state"] == states[trial.state.name]
+        assert tags["family"] == trial.user_attrs["family"] == trial.params["activation"]
+        for name, value in trial.params.items():
+            assert run.data.params[name] == str(value)
+        assert {"n_layers", "units", "dropout", "learning_rate", "epochs", "batch_size", "seed"} <= set(run.data.params)
+        if trial.state.name == "COMPLETE":
+            history = client.get_metric_history(run.info.run_id, "val_accuracy")
+            assert [m.step for m in history] == list(range(int(run.data.params["epochs"])))
+            assert run.data.metrics["final_val_accuracy"] == pytest.approx(trial.value)
+            assert run.info.status == "FINISHED"
+    return list(study.user_attrs["mlflow_parent_run_ids"])
+
+
+@pytest.mark.slow
+def test_run_then_resume_as_a_real_subprocess(tmp_path: Path) -> None:
+    first = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "3", "--epochs", "2",
+                    "--study", "iris-test")
+    assert first.returncode == 0, first.stderr
+    assert "relu" in first.stdout and "tanh" in first.stdout and "mlflow ui --backend-store-uri" in first.stdout
+    assert "trial    0" in first.stderr  # progress lines
+    assert check_study_matches_mlflow(tmp_path, "iris-test", "activation-search/iris").__len__() == 1
+
+    second = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "2", "--epochs", "2",
+                     "--study", "iris-test")
+    assert second.returncode == 0, second.stderr
+    assert "resumed with 3 trials" in second.stderr
+    parents = check_study_matches_mlflow(tmp_path, "iris-test", "activation-search/iris")
+    assert len(parents) == 2
+    study = optuna.load_study(study_name="iris-test", storage=stores(tmp_path)[0])
+    assert [t.number for t in study.trials] == [0, 1, 2, 3, 4]
+    client = MlflowClient(stores(tmp_path)[1])
+    for parent, n in zip(parents, (3, 2), strict=True):
+        kids = client.search_runs([client.get_run(parent).info.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{parent}'")
+        assert len(kids) == n
+        artifacts = {a.path for a in client.list_artifacts(parent)}
+        assert {"summary.md", "summary.json", "trials.csv", "plots"} <= artifacts
+        assert client.get_run(parent).info.status == "FINISHED"
+
+
+def test_unknown_family_is_a_usage_error_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage, tracking = stores(tmp_path)
+    code = main(["run", "--families", "relu,bogus", "--storage", storage, "--tracking-uri", tracking])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Unknown activation family 'bogus'; choose from [") and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_missing_dataset_file_is_a_usage_error_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage, tracking = stores(tmp_path)
+    code = main(["run", "--dataset", str(tmp_path / "nope.csv"), "--storage", storage, "--tracking-uri", tracking])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "nope.csv" in err and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_bad_storage_url_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--dataset", "iris", "--storage", "nosuchdb://x", "--tracking-uri", stores(tmp_path)[1]])
+    assert code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: Cannot open Optuna storage 'nosuchdb://x': NoSuchModuleError")
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--trials", "0", "must be at least 1"),
+    ("--epochs", "-3", "must be at least 1"),
+    ("--val-size", "1.5", "must be between 0 and 1"),
+    ("--sampler", "grid", "invalid choice"),
+])
+def test_bad_flags_exit_2(flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["run", flag, value])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_resume_with_other_families_is_refused_and_keeps_the_study(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage, tracking = stores(tmp_path)
+    common = ["run", "--dataset", "iris", "--epochs", "1", "--study", "s", "--storage", storage, "--tracking-uri", tracking]
+    assert main([*common, "--families", "relu", "--trials", "1"]) == 0
+    capsys.readouterr()
+    assert main([*common, "--families", "elu", "--trials", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == ("error: Study 's' was created with families=relu, but this run has families=elu; "
+                   "use another --study name to start a new study.")
+    assert len(optuna.load_study(study_name="s", storage=storage).trials) == 1
+    client = MlflowClient(tracking)
+    exp = client.get_experiment_by_name("activation-search/iris")
+    assert len(client.search_runs([exp.experiment_id], filter_string="tags.role = 'study'")) == 1

@@ -1,0 +1,107 @@
+"""Tracking against a real MLflow SQLite store in a temporary directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from search import tracking
+from search.tracking import Tracker, resolve_tracking_uri, ui_hint
+
+
+@pytest.fixture(scope="module")
+def tracker(tmp_path_factory: pytest.TempPathFactory) -> Tracker:
+    root = tmp_path_factory.mktemp("mlflow")
+    return Tracker(f"sqlite:///{root / 'mlflow.db'}")
+
+
+def test_tracking_uri_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert resolve_tracking_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere.db")
+    assert resolve_tracking_uri(None) == "sqlite:///elsewhere.db"
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    monkeypatch.chdir(tmp_path)
+    default = resolve_tracking_uri(None)
+    assert default.startswith("sqlite:///") and default.endswith("mlflow.db")
+
+
+def test_experiment_is_created_once(tracker: Tracker) -> None:
+    first = tracker.experiment_id("activation-search/digits")
+    assert tracker.experiment_id("activation-search/digits") == first
+    tracker.client.delete_experiment(first)
+    assert tracker.experiment_id("activation-search/digits") == first  # restored, not duplicated
+
+
+def test_parent_and_trial_runs(tracker: Tracker) -> None:
+    exp = tracker.experiment_id("runs")
+    parent = tracker.start_parent(exp, run_name="study", params={"families": ["relu", "elu"], "epochs": 3},
+                                  tags={"optuna.study_name": "s"})
+    child = tracker.start_trial(exp, parent, study_name="s", trial_number=7)
+    buffer = tracker.epoch_logger(child, flush_interval_s=3600)
+    for epoch in range(3):
+        buffer.add(epoch, {"loss": 1.0 / (epoch + 1), "val_accuracy": 0.5 + 0.1 * epoch})
+    buffer.flush()
+    tracker.finish_trial(child, state="complete", family="relu", trial_number=7,
+                         params={"activation": "relu", "units": 64}, metrics={"final_val_accuracy": 0.7})
+    runs = tracker.child_runs(exp, parent)
+    assert [r.info.run_id for r in runs] == [child]
+    run = runs[0]
+    assert run.info.status == "FINISHED"
+    assert run.data.params == {"activation": "relu", "units": "64"}
+    assert run.data.tags["family"] == "relu" and run.data.tags["state"] == "complete"
+    assert run.data.tags["optuna.trial_number"] == "7" and run.data.tags["optuna.study_name"] == "s"
+    assert run.data.tags["mlflow.runName"] == "trial-0007-relu"
+    history = tracker.client.get_metric_history(child, "val_accuracy")
+    assert [(m.step, round(m.value, 6)) for m in history] == [(0, 0.5), (1, 0.6), (2, 0.7)]
+    assert MlflowClient(tracker.tracking_uri).get_run(parent).data.params["families"] == '["relu", "elu"]'
+
+
+def test_failed_trial_keeps_its_reason(tracker: Tracker) -> None:
+    exp = tracker.experiment_id("failures")
+    parent = tracker.start_parent(exp, run_name="p", params={}, tags={})
+    child = tracker.start_trial(exp, parent, study_name="s", trial_number=0)
+    tracker.finish_trial(child, state="failed", family=None, trial_number=0, params={}, metrics={},
+                         reason="NonFiniteLossError: loss is nan at epoch 2")
+    run = tracker.client.get_run(child)
+    assert run.info.status == "FAILED"
+    assert run.data.tags["fail_reason"].startswith("NonFiniteLossError")
+
+
+def test_metrics_are_sent_in_batches(tracker: Tracker, monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = tracker.experiment_id("batching")
+    run = tracker.client.create_run(exp).info.run_id
+    calls: list[int] = []
+    real = tracker.client.log_batch
+    monkeypatch.setattr(tracker.client, "log_batch", lambda run_id, **kw: calls.append(len(kw.get("metrics", ()))) or real(run_id, **kw))
+    buffer = tracker.epoch_logger(run, flush_interval_s=3600)
+    for epoch in range(30):
+        buffer.add(epoch, {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.0, "val_accuracy": 0.5})
+    assert calls == []  # nothing sent before the flush
+    buffer.flush()
+    assert calls == [120]  # 30 epochs x 4 values, one call
+    big = tracker.epoch_logger(run, flush_interval_s=3600)
+    for epoch in range(30, 300):
+        big.add(epoch, {"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0})
+    calls.clear()
+    big.flush()
+    assert calls == [1000, 80]  # MLflow's 1,000-metrics-per-call limit
+
+
+def test_artifacts_and_parent_close(tracker: Tracker, tmp_path: Path) -> None:
+    exp = tracker.experiment_id("artifacts")
+    parent = tracker.start_parent(exp, run_name="p", params={}, tags={})
+    tracker.finish_parent(parent, status="FINISHED", metrics={"best_val_accuracy.relu": 0.9},
+                          artifacts={"summary.md": "# hi\n", "plots/x.png": b"\x89PNG"})
+    run = tracker.client.get_run(parent)
+    assert run.info.status == "FINISHED" and run.data.metrics["best_val_accuracy.relu"] == 0.9
+    names = sorted(a.path for a in tracker.client.list_artifacts(parent)) + sorted(
+        a.path for a in tracker.client.list_artifacts(parent, "plots"))
+    assert names == ["plots", "summary.md", "plots/x.png"]
+
+
+def test_ui_hint() -> None:
+    assert ui_hint("http://host:5000/", "1", "abc") == "http://host:5000/#/experiments/1/runs/abc"
+    assert ui_hint("sqlite:///x/mlflow.db", "1", "abc").startswith("mlflow ui --backend-store-uri sqlite:///x/mlflow.db")
+    assert tracking.RUN_STATUS["pruned"] == "FINISHED"

@@ -1,0 +1,47 @@
+"""How one trial trains: loading and splitting data, the ``tf.distribute`` strategy, fit and evaluate.
+
+``import trainers`` does not import TensorFlow or Keras (the CLI validates data before paying for them):
+``train_model`` and ``make_strategy`` load them on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from trainers._config import TrainConfig, TrainResult, primary_metric
+from trainers._dataset import Dataset
+from trainers._errors import DataError, NonFiniteLossError, TrainingError
+from trainers._load import BUNDLED_DATASETS, SUPPORTED_EXTENSIONS, load_dataset
+from trainers._splits import Splits, split_dataset
+from trainers._strategy import make_strategy, plan_devices
+
+if TYPE_CHECKING:
+    from trainers._train import train_model
+
+__all__ = [
+    "BUNDLED_DATASETS",
+    "SUPPORTED_EXTENSIONS",
+    "DataError",
+    "Dataset",
+    "NonFiniteLossError",
+    "Splits",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingError",
+    "load_dataset",
+    "make_strategy",
+    "plan_devices",
+    "primary_metric",
+    "split_dataset",
+    "train_model",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing _train imports TensorFlow and Keras (≈ 5 s).
+    if name == "train_model":
+        from trainers._train import train_model
+
+        globals()["train_model"] = train_model
+        return train_model
+    raise AttributeError(f"module 'trainers' has no attribute {name!r}")
