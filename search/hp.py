@@ -79,7 +79,11 @@ class OptunaHyperParameters:
         if not choices:
             raise ValueError(f"hp.Choice({name!r}) needs at least one value.")
         return self._declare(
-            name, lambda: self._trial.suggest_categorical(name, choices), parent_name, parent_values
+            name,
+            lambda: self._trial.suggest_categorical(name, choices),
+            choices[0] if default is None else default,
+            parent_name,
+            parent_values,
         )
 
     def Int(
@@ -99,6 +103,7 @@ class OptunaHyperParameters:
         return self._declare(
             name,
             lambda: self._trial.suggest_int(name, int(min_value), int(max_value), step=step or 1, log=log),
+            int(min_value) if default is None else default,
             parent_name,
             parent_values,
         )
@@ -124,7 +129,7 @@ class OptunaHyperParameters:
             # A stepped float can come back as 0.15000000000000002; round to the step's precision.
             return round(value, _decimals(step)) if step is not None else value
 
-        return self._declare(name, suggest, parent_name, parent_values)
+        return self._declare(name, suggest, low if default is None else default, parent_name, parent_values)
 
     def Boolean(
         self,
@@ -134,16 +139,16 @@ class OptunaHyperParameters:
         parent_values: Any = None,
     ) -> bool | None:
         return self._declare(
-            name, lambda: self._trial.suggest_categorical(name, [False, True]), parent_name, parent_values
+            name, lambda: self._trial.suggest_categorical(name, [False, True]), bool(default), parent_name, parent_values
         )
 
     def Fixed(self, name: str, value: Any, parent_name: str | None = None, parent_values: Any = None) -> Any:
         """A value that is not searched; a later ``Choice`` of the same name returns it, as in Keras Tuner."""
         self._fixed.setdefault(name, value)
-        return self._declare(name, lambda: value, parent_name, parent_values)
+        return self._declare(name, lambda: value, value, parent_name, parent_values)
 
     def _declare(
-        self, name: str, suggest: Callable[[], Any], parent_name: str | None, parent_values: Any
+        self, name: str, suggest: Callable[[], Any], default: Any, parent_name: str | None, parent_values: Any
     ) -> Any:
         self._declared.add(name)
         conditions = list(self._scopes)
@@ -152,11 +157,28 @@ class OptunaHyperParameters:
         if not self._is_active(conditions):
             return None
         if name not in self._values:
-            self._values[name] = self._fixed[name] if name in self._fixed else suggest()
+            self._values[name] = self._fixed[name] if name in self._fixed else self._pick(suggest, default)
         return self._values[name]
+
+    def _pick(self, suggest: Callable[[], Any], default: Any) -> Any:
+        return suggest()
 
     def _is_active(self, conditions: Sequence[_Condition]) -> bool:
         return all(name in self._values and self._values[name] in allowed for name, allowed in conditions)
+
+
+class DefaultHyperParameters(OptunaHyperParameters):
+    """Every hyperparameter at its default (Keras Tuner's rule: else the first choice, the minimum, False).
+
+    Run a builder under it to learn the parameters of its default configuration, e.g. a family's
+    Keras-default ("untuned") trial to enqueue: ``hp.values`` then holds them.
+    """
+
+    def __init__(self, fixed: Mapping[str, Any] | None = None) -> None:
+        super().__init__(trial=None, fixed=fixed)  # type: ignore[arg-type]  # never asked to suggest
+
+    def _pick(self, suggest: Callable[[], Any], default: Any) -> Any:
+        return default
 
 
 def _as_tuple(values: Any) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from search.baselines import USER_ATTR_BASELINE
 from search.hp import OptunaHyperParameters
 from search.study import USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY, USER_ATTR_RUN_ID
 
@@ -44,8 +45,13 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
     from trainers import TrainingError, train_model
 
     def objective(trial: optuna.Trial) -> float:
+        baseline = bool(trial.user_attrs.get(USER_ATTR_BASELINE))
         run_id = ctx.tracker.start_trial(
-            ctx.experiment_id, ctx.parent_run_id, study_name=ctx.study_name, trial_number=trial.number
+            ctx.experiment_id,
+            ctx.parent_run_id,
+            study_name=ctx.study_name,
+            trial_number=trial.number,
+            tags={"baseline": "true"} if baseline else {},
         )
         trial.set_user_attr(USER_ATTR_RUN_ID, run_id)
         hp = OptunaHyperParameters(trial, fixed=ctx.fixed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from search.baselines import USER_ATTR_BASELINE
 from search.study import USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY
 from search.summary import format_value
 
@@ -45,6 +46,8 @@ class TrialProgress:
         from optuna.trial import TrialState
 
         family = trial.user_attrs.get(USER_ATTR_FAMILY, "?")
+        if trial.user_attrs.get(USER_ATTR_BASELINE):
+            family += "*"  # the family's Keras-default configuration
         state = trial.state.name.lower()
         detail = ""
         if trial.state == TrialState.COMPLETE:

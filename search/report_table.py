@@ -17,11 +17,12 @@ def print_outcome(outcome: RunOutcome) -> None:
     from search.study import redact_url
     from search.tracking import ui_hint
 
-    console = Console()
+    console = Console(soft_wrap=True)
     table = Table(title=f"Study {outcome.study_name!r}: best validation score per family")
     table.add_column("family")
     table.add_column(f"best val {outcome.metric}", justify="right")
     table.add_column("best trial", justify="right")
+    table.add_column("Keras default", justify="right")
     table.add_column("complete", justify="right")
     table.add_column("pruned", justify="right")
     table.add_column("failed", justify="right")
@@ -30,6 +31,7 @@ def print_outcome(outcome: RunOutcome) -> None:
             row.family,
             format_value(row.best_value),
             "" if row.best_trial is None else str(row.best_trial),
+            format_value(row.default_value),
             str(row.complete),
             str(row.pruned),
             str(row.failed),

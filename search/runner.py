@@ -44,6 +44,7 @@ class RunConfig:
     val_size: float = 0.15
     test_size: float = 0.15
     devices: tuple[str, ...] | None = None
+    baselines: bool = True
     extra_tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -81,6 +82,7 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     from search.study import open_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
     study_name = config.study or f"{dataset.name}-activations"
     identity = {
         "dataset": dataset.name,
@@ -135,9 +137,15 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     from search.progress import TrialProgress
     from spaces import MLPBuilder
 
+    builder = MLPBuilder(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families))
+    if created and config.baselines:
+        from search.baselines import enqueue_baselines
+
+        n = enqueue_baselines(study, builder, config.families)
+        console.print(f"enqueued the Keras-default configuration of {n} families as the first trials")
     context = TrialContext(
         splits=splits,
-        builder=MLPBuilder(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families)),
+        builder=builder,
         train_config=trainers.TrainConfig(
             epochs=config.epochs,
             batch_size=config.batch_size,

@@ -35,7 +35,7 @@ def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     """A pruner that judges the validation metric reported after every epoch (steps are epochs)."""
     import optuna
 
-    warmup = min(2, max(epochs - 1, 0))  # never judge a trial on its first epochs alone
+    warmup = max(epochs // 3, min(2, epochs - 1))  # never judge a trial on its first third of epochs
     factories: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
         "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup),
         "percentile": lambda: optuna.pruners.PercentilePruner(25.0, n_startup_trials=5, n_warmup_steps=warmup),

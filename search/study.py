@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from search.baselines import USER_ATTR_BASELINE
 from search.errors import UsageError
 from search.summary import TrialRecord
 
@@ -95,7 +96,8 @@ def trial_records(study: optuna.Study) -> list[TrialRecord]:
     for t in study.get_trials(deepcopy=False):
         family = t.user_attrs.get(USER_ATTR_FAMILY) or t.params.get("activation")
         value = t.value if t.state == TrialState.COMPLETE else None
-        records.append(TrialRecord(number=t.number, family=family, state=states[t.state], value=value))
+        baseline = bool(t.user_attrs.get(USER_ATTR_BASELINE))
+        records.append(TrialRecord(t.number, family, states[t.state], value, baseline))
     return records
 
 

@@ -18,6 +18,7 @@ class TrialRecord:
     family: str | None
     state: str  # one of STATES ("waiting" trials are counted as running)
     value: float | None
+    baseline: bool = False  # the family's Keras-default ("untuned") configuration
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class FamilyRow:
     family: str
     best_value: float | None
     best_trial: int | None
+    default_value: float | None  # the Keras-default configuration's score, if it completed
     complete: int
     pruned: int
     failed: int
@@ -48,11 +50,13 @@ def summarize(trials: Iterable[TrialRecord], families: Sequence[str], direction:
         if scored:
             best = max(scored, key=lambda t: t.value) if direction == "maximize" else min(scored, key=lambda t: t.value)
         counts = {state: sum(t.state == state for t in mine) for state in STATES}
+        defaults = [t.value for t in scored if t.baseline]
         rows.append(
             FamilyRow(
                 family=name,
                 best_value=best.value if best else None,
                 best_trial=best.number if best else None,
+                default_value=defaults[0] if defaults else None,
                 **counts,
             )
         )
@@ -66,12 +70,13 @@ def summarize(trials: Iterable[TrialRecord], families: Sequence[str], direction:
 
 def to_markdown(rows: Sequence[FamilyRow], metric: str) -> str:
     lines = [
-        f"| family | best val {metric} | best trial | complete | pruned | failed |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| family | best val {metric} | best trial | Keras default | complete | pruned | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r.family} | {_fmt(r.best_value)} | {'' if r.best_trial is None else r.best_trial} "
+            f"| {_fmt(r.default_value)} "
             f"| {r.complete} | {r.pruned} | {r.failed} |"
         )
     return "\n".join(lines) + "\n"

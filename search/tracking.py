@@ -76,8 +76,22 @@ class Tracker:
         self._log(run.info.run_id, params=params)
         return run.info.run_id
 
-    def start_trial(self, experiment_id: str, parent_run_id: str, *, study_name: str, trial_number: int) -> str:
-        tags = {TAG_PARENT: parent_run_id, TAG_STUDY: study_name, TAG_TRIAL: str(trial_number), TAG_STATE: "running"}
+    def start_trial(
+        self,
+        experiment_id: str,
+        parent_run_id: str,
+        *,
+        study_name: str,
+        trial_number: int,
+        tags: Mapping[str, str] = {},
+    ) -> str:
+        tags = {
+            **tags,
+            TAG_PARENT: parent_run_id,
+            TAG_STUDY: study_name,
+            TAG_TRIAL: str(trial_number),
+            TAG_STATE: "running",
+        }
         run = self.client.create_run(experiment_id, run_name=f"trial-{trial_number:04d}", tags=tags)
         return run.info.run_id
 

@@ -43,6 +43,8 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler)
     space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner)
     space.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the split, the sampler and the trials")
+    space.add_argument("--no-baselines", dest="baselines", action="store_false",
+                       help="do not start a new study with each family's Keras-default configuration")
     space.add_argument("--devices", type=_names, default=None,
                        help="force the devices of each trial, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
 
@@ -77,6 +79,7 @@ def handle(args: argparse.Namespace) -> int:
         val_size=args.val_size,
         test_size=args.test_size,
         devices=tuple(args.devices) if args.devices else None,
+        baselines=args.baselines,
     )
     quiet_tensorflow()
     from rich.console import Console

@@ -7,7 +7,7 @@ import pytest
 from search.summary import TrialRecord, summarize, to_json, to_markdown
 
 RECORDS = [
-    TrialRecord(0, "relu", "complete", 0.90),
+    TrialRecord(0, "relu", "complete", 0.90, baseline=True),
     TrialRecord(1, "relu", "complete", 0.95),
     TrialRecord(2, "elu", "complete", 0.93),
     TrialRecord(3, "elu", "pruned", None),
@@ -22,6 +22,7 @@ def test_rows_best_first_with_counts_and_starved_families_kept() -> None:
     assert [r.family for r in rows] == ["relu", "elu", "selu", "tanh"]
     relu, elu, selu, tanh = rows
     assert (relu.best_value, relu.best_trial, relu.complete, relu.running) == (0.95, 1, 2, 1)
+    assert (relu.default_value, elu.default_value) == (0.90, None)
     assert (elu.best_value, elu.pruned) == (0.93, 1)
     assert (selu.best_value, selu.complete + selu.pruned + selu.failed) == (None, 0)
     assert (tanh.failed, tanh.best_value) == (1, None)
@@ -46,6 +47,6 @@ def test_bad_direction() -> None:
 def test_renderings_carry_every_row() -> None:
     rows = summarize(RECORDS, ["selu", "elu", "relu", "tanh"], "maximize")
     md = to_markdown(rows, "accuracy")
-    assert "| relu | 0.9500 | 1 | 2 | 0 | 0 |" in md and "| selu | — |" in md
+    assert "| relu | 0.9500 | 1 | 0.9000 | 2 | 0 | 0 |" in md and "| selu | — |" in md
     data = json.loads(to_json(rows, "accuracy", "maximize"))
     assert data["metric"] == "accuracy" and [f["family"] for f in data["families"]] == ["relu", "elu", "selu", "tanh"]

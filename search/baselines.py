@@ -1,0 +1,32 @@
+"""Each family's Keras-default configuration, as a trial to enqueue: the "untuned" point of reference."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from search.hp import DefaultHyperParameters
+
+USER_ATTR_BASELINE = "baseline"
+
+
+def baseline_params(builder: Callable[[Any], Any], families: Sequence[str]) -> list[dict[str, Any]]:
+    """For each family, the parameters a builder declares when every hyperparameter is at its default.
+
+    The builder runs for real (it builds and discards a Keras model), so whatever it declares — however it
+    nests conditional scopes — is captured, and nothing about the space is duplicated here.
+    """
+    configurations = []
+    for family in families:
+        hp = DefaultHyperParameters(fixed={"activation": family})
+        builder(hp)
+        configurations.append(hp.values)
+    return configurations
+
+
+def enqueue_baselines(study: Any, builder: Callable[[Any], Any], families: Sequence[str]) -> int:
+    """Put every family's default configuration first in the study's queue; returns how many."""
+    configurations = baseline_params(builder, families)
+    for params in configurations:
+        study.enqueue_trial(params, user_attrs={USER_ATTR_BASELINE: True}, skip_if_exists=True)
+    return len(configurations)
