@@ -22,12 +22,17 @@ class EpochSink(Protocol):
 
 
 class PruningCallback(keras.callbacks.Callback):
-    """Reports ``monitor`` to the trial after each epoch and stops training when the pruner says so."""
+    """Reports ``monitor`` to the trial after each epoch and stops training when the pruner says so.
 
-    def __init__(self, trial: optuna.trial.BaseTrial, monitor: str) -> None:
+    With ``may_prune=False`` it only reports (the families' Keras-default trials are the reference point of the
+    summary, so they always run to the end).
+    """
+
+    def __init__(self, trial: optuna.trial.BaseTrial, monitor: str, *, may_prune: bool = True) -> None:
         super().__init__()
         self._trial = trial
         self._monitor = monitor
+        self._may_prune = may_prune
         self.pruned_at_epoch: int | None = None
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
@@ -38,7 +43,7 @@ class PruningCallback(keras.callbacks.Callback):
         if not math.isfinite(value):
             return  # the trainer's non-finite guard fails the trial; a NaN must not reach the pruner
         self._trial.report(value, step=epoch)
-        if self._trial.should_prune():
+        if self._may_prune and self._trial.should_prune():
             self.pruned_at_epoch = epoch
             self.model.stop_training = True
 

@@ -56,7 +56,7 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
         trial.set_user_attr(USER_ATTR_RUN_ID, run_id)
         hp = OptunaHyperParameters(trial, fixed=ctx.fixed)
         config = replace(ctx.train_config, seed=ctx.train_config.seed + trial.number)
-        pruning = PruningCallback(trial, monitor=f"val_{ctx.metric}")
+        pruning = PruningCallback(trial, monitor=f"val_{ctx.metric}", may_prune=not baseline)
         epochs = ctx.tracker.epoch_logger(run_id)
         state, reason, metrics = "failed", None, {}
         try:

@@ -18,6 +18,8 @@ def print_outcome(outcome: RunOutcome) -> None:
     from search.tracking import ui_hint
 
     console = Console(soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(soft_wrap=True, width=120)  # a log file or a pipe: don't squeeze the table to 80
     table = Table(title=f"Study {outcome.study_name!r}: best validation score per family")
     table.add_column("family")
     table.add_column(f"best val {outcome.metric}", justify="right")

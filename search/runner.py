@@ -76,6 +76,12 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         f"metric val {metric} ({direction})"
     )
 
+    if config.devices:
+        try:
+            trainers.make_strategy(config.devices)  # an unknown device fails here, not in every trial
+        except ValueError as exc:
+            raise UsageError(f"--devices: {exc}") from exc
+
     import optuna
 
     from search.samplers import make_pruner, make_sampler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -49,11 +50,25 @@ def make_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strateg
     planned = plan_devices(gpus, devices)
     if devices is not None:
         _check_known(planned, tf)
-    if len(planned) >= 2:
-        return tf.distribute.MirroredStrategy(list(planned))
-    if len(planned) == 1:
-        return tf.distribute.OneDeviceStrategy(planned[0])
+    if planned:
+        return _strategy_for(planned)
     return tf.distribute.get_strategy()
+
+
+@functools.cache
+def _strategy_for(devices: tuple[str, ...]) -> tf.distribute.Strategy:
+    """One strategy object per device list for the whole process.
+
+    A fresh ``MirroredStrategy`` per trial reuses collective instance keys of the previous one, and TF 2.21
+    then aborts the second model's gradient all-reduce ("Shape mismatch in the collective instance 100 ...
+    expected shape [259] but another member in the group expected shape [2410]"). Reusing it avoids that
+    and the set-up cost.
+    """
+    import tensorflow as tf
+
+    if len(devices) >= 2:
+        return tf.distribute.MirroredStrategy(list(devices))
+    return tf.distribute.OneDeviceStrategy(devices[0])
 
 
 def _check_known(devices: Sequence[str], tf: object) -> None:

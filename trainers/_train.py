@@ -79,7 +79,8 @@ def train_model(
             splits.x_train,
             splits.y_train,
             validation_data=(splits.x_val, splits.y_val),
-            batch_size=batch_size,
+            batch_size=replica_safe_batch(len(splits.y_train), batch_size, n_replicas),
+            validation_batch_size=replica_safe_batch(len(splits.y_val), batch_size, n_replicas),
             epochs=config.epochs,
             shuffle=True,
             verbose=config.verbose,
@@ -133,6 +134,21 @@ def _configure_execution(model: keras.Model, config: TrainConfig, n_replicas: in
     model.train_function = model.test_function = model.predict_function = None
 
 
+def replica_safe_batch(n_rows: int, batch_size: int, n_replicas: int) -> int:
+    """The global batch for a split of ``n_rows`` under ``n_replicas``.
+
+    Keras 3.15 under a MirroredStrategy fails (``AddN ... must have the same size and shape``) when the first
+    batch does not divide evenly over the replicas, which happens when a whole split is smaller than one
+    global batch (e.g. 23 validation rows, batch 64, 2 replicas). Later uneven batches are fine, so such a
+    split gets the largest even-dividing batch below its size instead.
+    """
+    if n_replicas <= 1 or n_rows >= batch_size or n_rows % n_replicas == 0:
+        return batch_size
+    return max(n_rows - n_rows % n_replicas, n_replicas)
+
+
 def _evaluate(model: keras.Model, x: object, y: object, batch_size: int) -> dict[str, float]:
+    n_replicas = int(model.distribute_strategy.num_replicas_in_sync)
+    batch_size = replica_safe_batch(len(x), batch_size, n_replicas)  # type: ignore[arg-type]
     results = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
     return {key: float(value) for key, value in results.items()}

@@ -150,3 +150,28 @@ def test_resume_with_other_families_is_refused_and_keeps_the_study(tmp_path: Pat
     client = MlflowClient(tracking)
     exp = client.get_experiment_by_name("activation-search/iris")
     assert len(client.search_runs([exp.experiment_id], filter_string="tags.role = 'study'")) == 1
+
+
+def test_unknown_device_is_a_usage_error_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage, tracking = stores(tmp_path)
+    code = main(["run", "--dataset", "iris", "--devices", "/gpu:3", "--storage", storage, "--tracking-uri", tracking])
+    assert code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: --devices: Unknown device '/gpu:3'; this machine has: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_forced_devices_train_under_mirrored_strategy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two logical CPUs (tests/conftest.py) stand in for two GPUs: each trial runs with 2 replicas."""
+    monkeypatch.chdir(tmp_path)
+    storage, tracking = stores(tmp_path)
+    code = main(["run", "--dataset", "iris", "--families", "elu", "--trials", "1", "--epochs", "2",
+                 "--devices", "/cpu:0,/cpu:1", "--study", "m", "--storage", storage, "--tracking-uri", tracking])
+    assert code == 0
+    trial = optuna.load_study(study_name="m", storage=storage).trials[0]
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+    run = MlflowClient(tracking).get_run(trial.user_attrs["mlflow_run_id"])
+    assert run.data.metrics["n_replicas"] == 2

@@ -9,6 +9,7 @@ import optuna
 import pytest
 
 import trainers
+from search.baselines import enqueue_baselines
 from search.objective import TrialContext, make_objective
 from search.tracking import Tracker
 from spaces import ActivationFamily, MLPBuilder, register_family
@@ -56,6 +57,18 @@ def test_pruned_trial_keeps_its_epochs(tmp_path: Path, splits: trainers.Splits) 
     history = ctx.tracker.client.get_metric_history(run.info.run_id, "val_accuracy")
     assert [m.step for m in history] == [0, 1]
     assert run.data.metrics["epochs_run"] == 2
+
+
+def test_baseline_trials_are_never_pruned(tmp_path: Path, splits: trainers.Splits) -> None:
+    ctx = context(tmp_path, splits, ("relu",), epochs=4)
+    study = optuna.create_study(direction="maximize", pruner=PruneFromSecondEpoch())
+    enqueue_baselines(study, ctx.builder, ["relu"])
+    study.optimize(make_objective(ctx), n_trials=2)
+    baseline, sampled = study.trials
+    assert baseline.state == optuna.trial.TrialState.COMPLETE and sorted(baseline.intermediate_values) == [0, 1, 2, 3]
+    assert sampled.state == optuna.trial.TrialState.PRUNED
+    run = ctx.tracker.client.get_run(baseline.user_attrs["mlflow_run_id"])
+    assert run.data.tags["baseline"] == "true" and run.data.tags["state"] == "complete"
 
 
 def test_failing_trials_are_logged_and_do_not_stop_the_study(tmp_path: Path, splits: trainers.Splits) -> None:

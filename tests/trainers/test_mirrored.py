@@ -10,6 +10,7 @@ import keras
 import pytest
 import tensorflow as tf
 
+import trainers
 import trainers._train
 from tests.trainers._builders import mlp
 from trainers import Splits, TrainConfig, TrainResult, make_strategy, train_model
@@ -82,3 +83,31 @@ def test_unsafe_settings_are_turned_off(digits_splits: Splits, monkeypatch: pyte
     # Per-replica batch 64, so global batches of 128, one step each.
     assert counter.calls == math.ceil(len(digits_splits.y_train) / 128)
     assert any("steps_per_execution=8 fails with 2 replicas" in str(w.message) for w in caught)
+
+
+def test_a_split_smaller_than_one_uneven_global_batch_trains() -> None:
+    """Keras 3.15 alone fails here (AddN shape mismatch): iris' 23 validation rows, global batch 128."""
+    iris = trainers.split_dataset(trainers.load_dataset("iris"), seed=0)
+    assert len(iris.y_val) % 2 == 1 and len(iris.y_val) < 128
+    result = train_model(mlp(iris), iris, TrainConfig(epochs=2, batch_size=64, seed=0, devices=CPUS),
+                         evaluate_test=True)
+    assert result.n_replicas == 2 and result.epochs_run == 2
+    assert 0.0 <= result.val_metrics["accuracy"] <= 1.0 and result.test_metrics is not None
+
+
+@pytest.mark.parametrize(
+    "n_rows, batch, replicas, expected",
+    [(23, 128, 2, 22), (22, 128, 2, 128), (1000, 128, 2, 128), (23, 128, 1, 128), (1, 64, 2, 2), (7, 64, 4, 4)],
+)
+def test_replica_safe_batch(n_rows: int, batch: int, replicas: int, expected: int) -> None:
+    assert trainers._train.replica_safe_batch(n_rows, batch, replicas) == expected
+
+
+def test_consecutive_trials_of_different_sizes_share_the_devices(digits_splits: Splits) -> None:
+    """TF 2.21 aborts the second model's all-reduce (collective key clash) if each trial makes its own
+    MirroredStrategy; trials in one worker process must keep working one after another."""
+    config = TrainConfig(epochs=1, batch_size=32, seed=0, devices=CPUS)
+    small = train_model(mlp(digits_splits, units=4), digits_splits, config)
+    large = train_model(mlp(digits_splits, units=64), digits_splits, config)
+    assert (small.n_replicas, large.n_replicas) == (2, 2) and large.n_params > small.n_params
+    assert make_strategy(CPUS) is make_strategy(list(CPUS))
