@@ -8,7 +8,6 @@ returns ``None``; here it is also never suggested, so Optuna's search space hold
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -123,13 +122,15 @@ class OptunaHyperParameters:
         if log and step is not None:
             raise ValueError(f"hp.Float({name!r}): Optuna cannot combine log sampling with step={step}.")
         low, high = float(min_value), float(max_value)
-
-        def suggest() -> float:
-            value = self._trial.suggest_float(name, low, high, step=step, log=log)
-            # A stepped float can come back as 0.15000000000000002; round to the step's precision.
-            return round(value, _decimals(step)) if step is not None else value
-
-        return self._declare(name, suggest, low if default is None else default, parent_name, parent_values)
+        # Returned exactly as Optuna stored it (a stepped float may read 0.15000000000000002), so hp.values,
+        # the trial's params and the MLflow params always agree.
+        return self._declare(
+            name,
+            lambda: self._trial.suggest_float(name, low, high, step=step, log=log),
+            low if default is None else default,
+            parent_name,
+            parent_values,
+        )
 
     def Boolean(
         self,
@@ -192,7 +193,3 @@ def _is_log(name: str, sampling: str | None) -> bool:
     if sampling not in ("linear", "log"):
         raise ValueError(f"Hyperparameter {name!r}: sampling={sampling!r} is not supported; use 'linear' or 'log'.")
     return sampling == "log"
-
-
-def _decimals(step: float) -> int:
-    return max(0, -math.floor(math.log10(abs(step)))) + 6 if step else 12

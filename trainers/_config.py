@@ -88,6 +88,8 @@ class TrainResult:
         strategy: Class name of the ``tf.distribute`` strategy.
         stopped_by_callback: A caller's callback stopped training (``model.stop_training``) before the last
             epoch, e.g. a pruner. Early stopping from ``patience`` does not count.
+        latency_seconds: Median wall time of one inference batch (``predict_on_batch``) after training, when
+            asked for with ``train_model(latency_batch_size=...)``; else ``None``.
     """
 
     history: dict[str, list[float]]
@@ -101,3 +103,4 @@ class TrainResult:
     n_replicas: int
     strategy: str
     stopped_by_callback: bool
+    latency_seconds: float | None = None

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from trainers._callbacks import FiniteLossGuard, StopWatch
@@ -26,6 +27,7 @@ def train_model(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     *,
     evaluate_test: bool = False,
+    latency_batch_size: int | None = None,
 ) -> TrainResult:
     """Build a compiled model, train it on ``splits`` and evaluate it.
 
@@ -37,6 +39,8 @@ def train_model(
         callbacks: The caller's Keras callbacks (pruning, logging). One that sets ``model.stop_training`` ends
             training normally (``TrainResult.stopped_by_callback``); one that raises propagates unchanged.
         evaluate_test: Also evaluate on the test split (``TrainResult.test_metrics``).
+        latency_batch_size: Also measure inference latency on validation batches of this size
+            (``TrainResult.latency_seconds``).
 
     Raises:
         NonFiniteLossError: The loss (or validation loss) became NaN or infinite.
@@ -95,6 +99,7 @@ def train_model(
     test_metrics = _evaluate(model, splits.x_test, splits.y_test, batch_size) if evaluate_test else None
     evaluate_seconds = time.perf_counter() - start
 
+    latency = measure_latency(model, splits.x_val, latency_batch_size) if latency_batch_size else None
     logs = {key: [float(v) for v in values] for key, values in history.history.items()}
     return TrainResult(
         history=logs,
@@ -108,6 +113,7 @@ def train_model(
         n_replicas=n_replicas,
         strategy=type(strategy).__name__,
         stopped_by_callback=watch.stopped,
+        latency_seconds=latency,
     )
 
 
@@ -132,6 +138,27 @@ def _configure_execution(model: keras.Model, config: TrainConfig, n_replicas: in
             model.jit_compile = False
     model.steps_per_execution = steps
     model.train_function = model.test_function = model.predict_function = None
+
+
+def measure_latency(model: keras.Model, x: np.ndarray, batch_size: int, repeats: int = 30, warmup: int = 5) -> float:
+    """Median seconds per inference batch (``predict_on_batch``, the compiled predict step).
+
+    The same batch of ``batch_size`` rows (repeated if the data is smaller) is timed ``repeats`` times after
+    ``warmup`` untimed calls, so every family is measured the same way; the median resists the noise of a
+    shared machine.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, but got {batch_size=}.")
+    rows = np.resize(np.arange(len(x)), batch_size)
+    batch = np.asarray(x)[rows]
+    for _ in range(warmup):
+        model.predict_on_batch(batch)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_on_batch(batch)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def replica_safe_batch(n_rows: int, batch_size: int, n_replicas: int) -> int:

@@ -90,6 +90,7 @@ def test_real_study_samples_within_ranges_and_respects_log_and_step() -> None:
         seen.add(got["family"])
         assert 1 <= got["layers"] <= 4 and 16 <= got["units"] <= 512
         assert 0.0 <= got["dropout"] <= 0.5 and abs(got["dropout"] * 20 - round(got["dropout"] * 20)) < 1e-9
+        assert got["dropout"] == trial.params["dropout"]
         assert trial.distributions["units"].log is True
         study.tell(trial, 0.0)
     assert seen == {"relu", "elu", "selu"}
@@ -123,3 +124,24 @@ def test_parent_name_keyword_works_like_a_scope() -> None:
     hp.Choice("activation", ["relu", "elu"])
     assert hp.Float("relu.negative_slope", 0.0, 0.3, parent_name="activation", parent_values=["relu"]) == 0.2
     assert hp.Float("elu.alpha", 0.1, 3.0, parent_name="activation", parent_values="elu") is None
+
+
+def test_the_project_builder_runs_unchanged_under_the_adapter() -> None:
+    """build_mlp over every registered family, driven by a real Optuna study through the adapter."""
+    from spaces import MLPBuilder, family_names
+
+    builder = MLPBuilder((6,), 3, "classification", tuple(family_names()))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    seen = set()
+    for _ in range(25):
+        trial = study.ask()
+        hp = OptunaHyperParameters(trial)
+        model = builder(hp)
+        family = hp.values["activation"]
+        seen.add(family)
+        assert trial.params == hp.values  # nothing fixed: Optuna chose every active value, and only those
+        assert all(k in ("activation", "selu_combo", "n_layers", "units", "dropout", "learning_rate")
+                   or k.startswith(f"{family}.") for k in hp.values)
+        assert model.name.startswith(f"mlp_{family}") and model.output_shape == (None, 3)
+        study.tell(trial, 0.0)
+    assert len(seen) >= 10

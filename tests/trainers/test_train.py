@@ -180,3 +180,11 @@ def test_regression_from_a_csv(tmp_path: Any) -> None:
     assert {"loss", "rmse", "val_loss", "val_rmse"} == set(r.history) and r.epochs_run == 5
     assert r.val_metrics["rmse"] == pytest.approx(min(r.history["val_rmse"]), rel=1e-5)
     assert r.val_metrics["rmse"] < 0.6 * float(np.std(splits.y_val))  # well below predicting the mean
+
+
+def test_latency_is_measured_only_when_asked(digits_splits: Splits) -> None:
+    config = TrainConfig(epochs=1, batch_size=64, seed=0)
+    plain = train_model(mlp(digits_splits), digits_splits, config)
+    timed = train_model(mlp(digits_splits), digits_splits, config, latency_batch_size=256)
+    assert plain.latency_seconds is None
+    assert timed.latency_seconds is not None and 0.0 < timed.latency_seconds < 1.0
