@@ -6,8 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from search.hp import DefaultHyperParameters
-
-USER_ATTR_BASELINE = "baseline"
+from search.study import USER_ATTR_BASELINE, USER_ATTR_FAMILY
 
 
 def baseline_params(builder: Callable[[Any], Any], families: Sequence[str]) -> list[dict[str, Any]]:
@@ -25,8 +24,13 @@ def baseline_params(builder: Callable[[Any], Any], families: Sequence[str]) -> l
 
 
 def enqueue_baselines(study: Any, builder: Callable[[Any], Any], families: Sequence[str]) -> int:
-    """Put every family's default configuration first in the study's queue; returns how many."""
+    """Put every family's default configuration first in the study's queue; returns how many.
+
+    The family itself is not a parameter Optuna chooses (each trial's family is assigned, for an equal
+    budget): it travels as the trial's ``family`` user attribute.
+    """
     configurations = baseline_params(builder, families)
-    for params in configurations:
-        study.enqueue_trial(params, user_attrs={USER_ATTR_BASELINE: True}, skip_if_exists=True)
+    for family, params in zip(families, configurations, strict=True):
+        searched = {k: v for k, v in params.items() if k != "activation"}
+        study.enqueue_trial(searched, user_attrs={USER_ATTR_BASELINE: True, USER_ATTR_FAMILY: family}, skip_if_exists=True)
     return len(configurations)

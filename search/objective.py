@@ -7,13 +7,13 @@ A trial that fails (an exception, a non-finite loss) is logged and marked failed
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from search.baselines import USER_ATTR_BASELINE
 from search.hp import OptunaHyperParameters
-from search.study import USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY, USER_ATTR_RUN_ID
+from search.study import USER_ATTR_BASELINE, USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY, USER_ATTR_RUN_ID
 
 if TYPE_CHECKING:
     import keras
@@ -35,7 +35,24 @@ class TrialContext:
     parent_run_id: str
     study_name: str
     metric: str
+    families: tuple[str, ...]
     fixed: Mapping[str, Any] | None = None
+
+
+def least_served(families: Sequence[str], assigned: Iterable[str | None]) -> str:
+    """The family with the fewest trials so far (first in ``families`` on a tie): equal budget per family,
+    whatever the sampler prefers, across resumes and parallel workers."""
+    counts = Counter(name for name in assigned if name is not None)
+    return min(families, key=lambda name: (counts[name], families.index(name)))
+
+
+def assign_family(trial: optuna.Trial, families: Sequence[str]) -> str:
+    """The trial's family: preassigned (an enqueued baseline), else the least served one."""
+    preassigned = trial.user_attrs.get(USER_ATTR_FAMILY)
+    if preassigned is not None:
+        return str(preassigned)
+    others = trial.study.get_trials(deepcopy=False)
+    return least_served(families, (t.user_attrs.get(USER_ATTR_FAMILY) for t in others if t.number != trial.number))
 
 
 def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
@@ -54,7 +71,9 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             tags={"baseline": "true"} if baseline else {},
         )
         trial.set_user_attr(USER_ATTR_RUN_ID, run_id)
-        hp = OptunaHyperParameters(trial, fixed=ctx.fixed)
+        family = assign_family(trial, ctx.families)
+        trial.set_user_attr(USER_ATTR_FAMILY, family)
+        hp = OptunaHyperParameters(trial, fixed={**(ctx.fixed or {}), "activation": family})
         config = replace(ctx.train_config, seed=ctx.train_config.seed + trial.number)
         pruning = PruningCallback(trial, monitor=f"val_{ctx.metric}", may_prune=not baseline)
         epochs = ctx.tracker.epoch_logger(run_id)
@@ -82,9 +101,6 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             trial.set_user_attr(USER_ATTR_FAIL_REASON, reason[:1000])
             raise
         finally:
-            family = hp.values.get("activation")
-            if family is not None:
-                trial.set_user_attr(USER_ATTR_FAMILY, family)
             epochs.flush()
             params = {**hp.values, "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed}
             ctx.tracker.finish_trial(

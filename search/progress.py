@@ -5,8 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from search.baselines import USER_ATTR_BASELINE
-from search.study import USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY
+from search.study import USER_ATTR_BASELINE, USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY
 from search.summary import format_value
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ class RunConfig:
     dataset: str = DEFAULT_DATASET
     target: str | None = None
     families: tuple[str, ...] = DEFAULT_FAMILIES
-    trials: int | None = 30
+    trials: int | None = 5  # per family: every family gets the same budget
     timeout: float | None = None
     epochs: int = 15
     batch_size: int = 64
@@ -125,7 +125,7 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     params.update(study=study_name, metric=metric, direction=direction, n_rows=len(dataset.x), task=splits.task)
     parent_run_id = tracker.start_parent(
         experiment_id,
-        run_name=f"{study_name} (+{config.trials or 'timed'} trials)",
+        run_name=f"{study_name} (+{config.trials or 'timed'} trials per family)",
         params=params,
         tags={
             "optuna.study_name": study_name,
@@ -164,13 +164,15 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         parent_run_id=parent_run_id,
         study_name=study_name,
         metric=metric,
+        families=tuple(config.families),
     )
     status = "FAILED"
     try:
-        with TrialProgress(console, config.trials, metric) as progress:
+        total = config.trials * len(config.families) if config.trials else None
+        with TrialProgress(console, total, metric) as progress:
             study.optimize(
                 make_objective(context),
-                n_trials=config.trials,
+                n_trials=config.trials * len(config.families) if config.trials else None,
                 timeout=config.timeout,
                 catch=(Exception,),
                 callbacks=[progress],

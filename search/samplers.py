@@ -32,13 +32,21 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
 
 
 def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
-    """A pruner that judges the validation metric reported after every epoch (steps are epochs)."""
+    """A pruner that judges the validation metric reported after every epoch (steps are epochs).
+
+    The median and percentile pruners compare a trial with the completed trials of its own family only
+    (``WithinFamilyPruner``); Hyperband and successive halving work on the whole study, as Optuna has them.
+    """
     import optuna
+
+    from search.pruning import WithinFamilyPruner
 
     warmup = max(epochs // 3, min(2, epochs - 1))  # never judge a trial on its first third of epochs
     factories: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
-        "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup),
-        "percentile": lambda: optuna.pruners.PercentilePruner(25.0, n_startup_trials=5, n_warmup_steps=warmup),
+        "median": lambda: WithinFamilyPruner(optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=warmup)),
+        "percentile": lambda: WithinFamilyPruner(
+            optuna.pruners.PercentilePruner(25.0, n_startup_trials=2, n_warmup_steps=warmup)
+        ),
         "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs),
         "successive-halving": lambda: optuna.pruners.SuccessiveHalvingPruner(),
         "none": lambda: optuna.pruners.NopPruner(),

@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from search.baselines import USER_ATTR_BASELINE
 from search.errors import UsageError
 from search.summary import TrialRecord
 
@@ -20,6 +19,7 @@ DEFAULT_STORAGE = "sqlite:///optuna.db"
 IDENTITY_KEYS = ("dataset", "fingerprint", "families", "metric", "direction")
 
 USER_ATTR_FAMILY = "family"
+USER_ATTR_BASELINE = "baseline"  # the family's Keras-default configuration
 USER_ATTR_RUN_ID = "mlflow_run_id"
 USER_ATTR_FAIL_REASON = "fail_reason"
 USER_ATTR_PARENT_RUNS = "mlflow_parent_run_ids"

@@ -32,6 +32,7 @@ TAG_STATE = "state"
 TAG_FAIL_REASON = "fail_reason"
 TAG_PARENT = "mlflow.parentRunId"
 TAG_RUN_NAME = "mlflow.runName"
+TAG_ROLE = "role"  # study (the parent) | trial | evaluation
 
 RUN_STATUS = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 
@@ -91,6 +92,7 @@ class Tracker:
             TAG_STUDY: study_name,
             TAG_TRIAL: str(trial_number),
             TAG_STATE: "running",
+            TAG_ROLE: "trial",
         }
         run = self.client.create_run(experiment_id, run_name=f"trial-{trial_number:04d}", tags=tags)
         return run.info.run_id

@@ -33,7 +33,7 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--families", type=_names, default=",".join(DEFAULT_FAMILIES),
                        help="comma-separated activation families to search")
     space.add_argument("--trials", type=_positive_int, default=DEFAULTS.trials,
-                       help="trials to add in this invocation")
+                       help="trials to add per family in this invocation (every family gets the same budget)")
     space.add_argument("--timeout", type=_positive_float, default=None,
                        help="stop starting new trials after this many seconds")
     space.add_argument("--epochs", type=_positive_int, default=DEFAULTS.epochs, help="epochs per trial")

@@ -49,7 +49,7 @@ def check_study_matches_mlflow(tmp_path: Path, study_name: str, experiment: str)
         assert tags["optuna.trial_number"] == str(trial.number)
         assert tags["optuna.study_name"] == study_name
         assert tags["state"] == states[trial.state.name]
-        assert tags["family"] == trial.user_attrs["family"] == trial.params["activation"]
+        assert tags["family"] == trial.user_attrs["family"] == run.data.params["activation"]
         for name, value in trial.params.items():
             assert run.data.params[name] == str(value)
         assert {"n_layers", "units", "dropout", "learning_rate", "epochs", "batch_size", "seed"} <= set(run.data.params)
@@ -63,25 +63,28 @@ def check_study_matches_mlflow(tmp_path: Path, study_name: str, experiment: str)
 
 @pytest.mark.slow
 def test_run_then_resume_as_a_real_subprocess(tmp_path: Path) -> None:
-    first = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "3", "--epochs", "2",
+    first = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "2", "--epochs", "2",
                     "--study", "iris-test")
     assert first.returncode == 0, first.stderr
     assert "relu" in first.stdout and "tanh" in first.stdout and "mlflow ui --backend-store-uri" in first.stdout
     assert "trial    0" in first.stderr  # progress lines
     assert check_study_matches_mlflow(tmp_path, "iris-test", "activation-search/iris").__len__() == 1
 
-    second = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "2", "--epochs", "2",
+    second = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "1", "--epochs", "2",
                      "--study", "iris-test")
     assert second.returncode == 0, second.stderr
-    assert "resumed with 3 trials" in second.stderr
+    assert "resumed with 4 trials" in second.stderr
     parents = check_study_matches_mlflow(tmp_path, "iris-test", "activation-search/iris")
     assert len(parents) == 2
     study = optuna.load_study(study_name="iris-test", storage=stores(tmp_path)[0])
-    assert [t.number for t in study.trials] == [0, 1, 2, 3, 4]
+    assert [t.number for t in study.trials] == [0, 1, 2, 3, 4, 5]
+    # Equal budget: 2 + 1 trials per family, each family's Keras-default configuration first.
+    assert [t.user_attrs["family"] for t in study.trials] == ["relu", "tanh"] * 3
+    assert [bool(t.user_attrs.get("baseline")) for t in study.trials] == [True, True, False, False, False, False]
     client = MlflowClient(stores(tmp_path)[1])
-    for parent, n in zip(parents, (3, 2), strict=True):
+    for parent, n in zip(parents, (4, 2), strict=True):
         kids = client.search_runs([client.get_run(parent).info.experiment_id],
-                                  filter_string=f"tags.mlflow.parentRunId = '{parent}'")
+                                  filter_string=f"tags.mlflow.parentRunId = '{parent}' and tags.role = 'trial'")
         assert len(kids) == n
         artifacts = {a.path for a in client.list_artifacts(parent)}
         assert {"summary.md", "summary.json", "trials.csv", "plots"} <= artifacts
@@ -146,7 +149,7 @@ def test_resume_with_other_families_is_refused_and_keeps_the_study(tmp_path: Pat
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err == ("error: Study 's' was created with families=relu, but this run has families=elu; "
                    "use another --study name to start a new study.")
-    assert len(optuna.load_study(study_name="s", storage=storage).trials) == 1
+    assert len(optuna.load_study(study_name="s", storage=storage).trials) == 1  # the baseline of relu
     client = MlflowClient(tracking)
     exp = client.get_experiment_by_name("activation-search/iris")
     assert len(client.search_runs([exp.experiment_id], filter_string="tags.role = 'study'")) == 1

@@ -10,7 +10,7 @@ import pytest
 
 import trainers
 from search.baselines import enqueue_baselines
-from search.objective import TrialContext, make_objective
+from search.objective import TrialContext, least_served, make_objective
 from search.tracking import Tracker
 from spaces import ActivationFamily, MLPBuilder, register_family
 
@@ -42,7 +42,15 @@ def context(tmp_path: Path, splits: trainers.Splits, families: tuple[str, ...], 
         parent_run_id=parent,
         study_name="objective-test",
         metric="accuracy",
+        families=families,
     )
+
+
+def test_least_served_family_goes_next() -> None:
+    assert least_served(["selu", "elu", "relu"], []) == "selu"
+    assert least_served(["selu", "elu", "relu"], ["selu", "elu", None]) == "relu"
+    assert least_served(["selu", "elu", "relu"], ["selu", "elu", "relu", "elu"]) == "selu"
+    assert least_served(["selu", "elu"], ["tanh", "tanh"]) == "selu"  # families outside the list don't count
 
 
 def test_pruned_trial_keeps_its_epochs(tmp_path: Path, splits: trainers.Splits) -> None:
@@ -88,8 +96,10 @@ def test_complete_trial_returns_the_validation_score(tmp_path: Path, splits: tra
     ctx = context(tmp_path, splits, ("tanh", "elu"), epochs=3)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(make_objective(ctx), n_trials=2)
+    assert [t.user_attrs["family"] for t in study.trials] == ["tanh", "elu"]  # one each, in the given order
     for trial in study.trials:
         assert trial.state == optuna.trial.TrialState.COMPLETE and 0.0 <= trial.value <= 1.0
+        assert "activation" not in trial.params  # assigned, not sampled
         run = ctx.tracker.client.get_run(trial.user_attrs["mlflow_run_id"])
         assert run.data.metrics["final_val_accuracy"] == pytest.approx(trial.value)
         assert run.data.params["seed"] == str(3 + trial.number)
