@@ -32,5 +32,6 @@ def enqueue_baselines(study: Any, builder: Callable[[Any], Any], families: Seque
     configurations = baseline_params(builder, families)
     for family, params in zip(families, configurations, strict=True):
         searched = {k: v for k, v in params.items() if k != "activation"}
-        study.enqueue_trial(searched, user_attrs={USER_ATTR_BASELINE: True, USER_ATTR_FAMILY: family}, skip_if_exists=True)
+        # Never skip_if_exists: families without knobs (tanh, sigmoid) share the same searched params.
+        study.enqueue_trial(searched, user_attrs={USER_ATTR_BASELINE: True, USER_ATTR_FAMILY: family})
     return len(configurations)

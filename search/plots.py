@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from search.summary import TrialRecord
 
@@ -62,4 +63,68 @@ def optimization_history_png(records: Sequence[TrialRecord], metric: str, direct
     ax.set_ylabel(f"validation {metric}")
     ax.set_title("Optimization history")
     ax.grid(alpha=0.3)
+    return _figure_bytes(fig)
+
+
+def verdict_scores_png(report: Mapping[str, Any]) -> bytes:
+    """Test score per family with its 95 % confidence interval: tuned and Keras default side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["families"]
+    fig, ax = plt.subplots(figsize=(1.2 * max(len(rows), 3) + 2, 4))
+    for offset, variant, color in ((-0.15, "tuned", "tab:blue"), (0.15, "default", "tab:gray")):
+        xs, means, low, high = [], [], [], []
+        for i, r in enumerate(rows):
+            s = r[variant]
+            if s is None:
+                continue
+            xs.append(i + offset)
+            means.append(s["mean"])
+            ci = (s["ci_low"], s["ci_high"]) if s["n"] >= 2 else (s["mean"], s["mean"])
+            low.append(s["mean"] - ci[0])
+            high.append(ci[1] - s["mean"])
+        ax.errorbar(xs, means, yerr=[low, high], fmt="o", capsize=4, color=color,
+                    label="tuned (best by validation)" if variant == "tuned" else "Keras default")
+    ax.set_xticks(range(len(rows)), [r["family"] for r in rows], rotation=30, ha="right")
+    ax.set_ylabel(f"test {report['metric']} (mean, 95 % CI)")
+    ax.set_title(f"{report['dataset']}: {len(report['seeds'])} seeds per family")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="best")
+    return _figure_bytes(fig)
+
+
+def activation_curves_png(report: Mapping[str, Any]) -> bytes:
+    """Each family's activation and its derivative at the winning (tuned) parameters, on [-5, 5]."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from spaces import get_family
+
+    x = np.linspace(-5.0, 5.0, 1001, dtype="float32")
+    fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for r in report["families"]:
+        params = r["tuned_params"] or r["default_params"]
+        family = get_family(r["family"])
+        own = {p.name: params.get(f"{family.name}.{p.name}") for p in family.params}
+        own = {k: v for k, v in own.items() if v is not None}
+        if params.get(f"{family.name}.use_max_value") is False:
+            own["max_value"] = None
+        y = np.asarray(family.build(own)(x[:, None]))[:, 0]
+        label = family.name + (" " + ", ".join(f"{k}={v:.3g}" for k, v in own.items() if isinstance(v, float)) if own else "")
+        ax_f.plot(x, y, label=label)
+        ax_d.plot(x, np.gradient(y, x), label=family.name)
+    ax_f.set_title("activation at the tuned parameters")
+    ax_d.set_title("derivative")
+    for ax in (ax_f, ax_d):
+        ax.axhline(0, color="black", linewidth=0.5)
+        ax.axvline(0, color="black", linewidth=0.5)
+        ax.set_ylim(-2.5, 5.0) if ax is ax_f else ax.set_ylim(-0.5, 1.6)
+        ax.grid(alpha=0.3)
+    ax_f.legend(fontsize=7, loc="upper left")
     return _figure_bytes(fig)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from search.summary import format_value
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from search.runner import RunOutcome
 
 
@@ -39,7 +42,35 @@ def print_outcome(outcome: RunOutcome) -> None:
             str(row.failed),
         )
     console.print(table)
+    if outcome.report is not None:
+        print_report(outcome.report, console)
     console.print(f"MLflow run {outcome.parent_run_id} ({outcome.status}) in {outcome.tracking_uri}")
     console.print(f"Open it: {ui_hint(outcome.tracking_uri, outcome.experiment_id, outcome.parent_run_id)}")
     console.print(f"Add trials: python -m search run --study {outcome.study_name} --storage {redact_url(outcome.storage)} ...")
     console.print(f"Wall time {outcome.wall_seconds:.1f} s")
+
+
+def print_report(report: Mapping[str, Any], console: Console | None = None) -> None:
+    """The verdict: per family the tuned and untuned test scores, latency and trial counts; then the chain."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from search.report import TABLE_HEADER, chain_line, family_table_rows
+
+    if console is None:
+        console = Console(soft_wrap=True)
+        if not console.is_terminal:
+            console = Console(soft_wrap=True, width=120)
+    table = Table(title=f"Verdict on {report['dataset']}: test {report['metric']}, {len(report['seeds'])} seeds "
+                        f"per family (95 % CI)")
+    for i, header in enumerate(TABLE_HEADER):
+        table.add_column(header.format(metric=report["metric"]), justify="left" if i == 0 else "right")
+    for row in family_table_rows(report):
+        table.add_row(*row)
+    console.print(table)
+    combo = report.get("selu_combo")
+    if combo and combo.get("pair"):
+        pair = combo["pair"]
+        console.print(f"SELU canonical vs plain: {pair['mean_diff']:+.4f} [{pair['ci_low']:+.4f}, "
+                      f"{pair['ci_high']:+.4f}], p (Holm) {pair['p_adjusted']:.4f}: {pair['verdict']}")
+    console.print(chain_line(report))

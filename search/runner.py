@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from search.errors import UsageError
-from search.study import DEFAULT_STORAGE, USER_ATTR_PARENT_RUNS, redact_url
+from search.study import DEFAULT_STORAGE, USER_ATTR_PARENT_RUNS, redact_url, trial_records
 from spaces import DEFAULT_FAMILIES
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class RunConfig:
     test_size: float = 0.15
     devices: tuple[str, ...] | None = None
     baselines: bool = True
+    seeds: int = 5  # re-evaluation seeds per family (0: no re-evaluation, no verdict)
     extra_tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -58,6 +59,7 @@ class RunOutcome:
     metric: str
     status: str  # the parent run's MLflow status
     rows: list[Any]
+    report: dict[str, Any] | None
     wall_seconds: float
 
 
@@ -166,7 +168,7 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         metric=metric,
         families=tuple(config.families),
     )
-    status = "FAILED"
+    status, report = "FAILED", None
     try:
         total = config.trials * len(config.families) if config.trials else None
         with TrialProgress(console, total, metric) as progress:
@@ -178,11 +180,26 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
                 callbacks=[progress],
                 gc_after_trial=False,
             )
+        if config.seeds:
+            from search.baselines import baseline_params
+            from search.evaluation import EvaluationPlan, evaluate_study, evaluation_seeds
+            from search.report import build_report
+
+            console.print(f"re-evaluating each family's best and default configurations with {config.seeds} seeds")
+            defaults = dict(zip(config.families, baseline_params(builder, config.families), strict=True))
+            plan = EvaluationPlan(evaluation_seeds(config.seed, config.seeds), config.epochs, config.batch_size,
+                                  config.devices)
+            evaluation = evaluate_study(
+                study, builder=builder, splits=splits, families=config.families, defaults=defaults, plan=plan,
+                metric=metric, direction=direction, tracker=tracker, experiment_id=experiment_id,
+                parent_run_id=parent_run_id, console=console,
+            )
+            report = build_report(evaluation, trial_records(study), study_name=study_name, dataset=dataset.name)
         status = "FINISHED"
     except KeyboardInterrupt:  # Ctrl-C: close the runs, keep the summary, let the CLI exit with 130
         status = "KILLED"
     finally:
-        rows = _finish(study, tracker, parent_run_id, status, list(config.families), metric, direction)
+        rows = _finish(study, tracker, parent_run_id, status, list(config.families), metric, direction, report)
     return RunOutcome(
         study_name=study_name,
         storage=config.storage,
@@ -192,16 +209,24 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         metric=metric,
         status=status,
         rows=rows,
+        report=report,
         wall_seconds=time.perf_counter() - started,
     )
 
 
 def _finish(
-    study: Any, tracker: Any, parent_run_id: str, status: str, families: list[str], metric: str, direction: str
+    study: Any,
+    tracker: Any,
+    parent_run_id: str,
+    status: str,
+    families: list[str],
+    metric: str,
+    direction: str,
+    report: dict[str, Any] | None,
 ) -> list[Any]:
-    """Summarise the whole study (every invocation's trials) onto this invocation's parent run."""
+    """Summarise the whole study (every invocation's trials) and the verdict onto this invocation's parent run."""
     from search import plots
-    from search.study import trial_records
+    from search import report as reporting
     from search.summary import summarize, to_json, to_markdown
 
     records = trial_records(study)
@@ -220,8 +245,15 @@ def _finish(
         artifacts["trials.csv"] = study.trials_dataframe().to_csv(index=False)
         artifacts["plots/family_scores.png"] = plots.family_scores_png(records, families, metric)
         artifacts["plots/optimization_history.png"] = plots.optimization_history_png(records, metric, direction)
+        if report is not None:
+            artifacts["plots/verdict_scores.png"] = plots.verdict_scores_png(report)
+            artifacts["plots/activations.png"] = plots.activation_curves_png(report)
     except Exception as exc:  # a plot must never cost the run its summary
         logging.getLogger(__name__).warning("Could not render study plots: %s", exc)
+    if report is not None:
+        artifacts["report.md"] = reporting.to_markdown(report)
+        artifacts["report.json"] = reporting.to_json(report)
+        metrics.update(reporting.summary_metrics(report))
     tracker.finish_parent(
         parent_run_id,
         status=status,

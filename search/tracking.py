@@ -16,7 +16,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,34 @@ class Tracker:
             tags[TAG_FAIL_REASON] = reason[:5000]
         self._log(run_id, params=params, metrics=metrics, tags=tags)
         self.client.set_terminated(run_id, status=RUN_STATUS[state])
+
+    def log_evaluation(
+        self,
+        experiment_id: str,
+        parent_run_id: str,
+        *,
+        family: str,
+        variant: str,
+        params: Mapping[str, Any],
+        scores: Mapping[str, Sequence[float]],
+        metric: str,
+    ) -> str:
+        """One finished run per re-evaluated configuration: per-seed scores as steps (step i = seed i)."""
+        tags = {TAG_PARENT: parent_run_id, TAG_ROLE: "evaluation", TAG_FAMILY: family, "variant": variant}
+        run_id = self.client.create_run(experiment_id, run_name=f"evaluate-{family}-{variant}", tags=tags).info.run_id
+        now = int(time.time() * 1000)
+        names = {"test": f"test_{metric}", "val": f"val_{metric}", "latency_s": "latency_s"}
+        metrics = [
+            Metric(names[key], float(value), now, step)
+            for key, values in scores.items()
+            if key in names
+            for step, value in enumerate(values)
+        ]
+        for chunk in _chunks(metrics, _MAX_METRICS):
+            self.client.log_batch(run_id, metrics=chunk)
+        self._log(run_id, params=params)
+        self.client.set_terminated(run_id, status="FINISHED")
+        return run_id
 
     def finish_parent(
         self,

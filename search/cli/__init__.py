@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from search.cli import report as report_command
 from search.cli import run as run_command
 from search.errors import UsageError
 
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run_command.add_parser(commands)
+    report_command.add_parser(commands)
     return parser
 
 

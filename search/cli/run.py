@@ -40,6 +40,9 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="batch size per replica")
     space.add_argument("--patience", type=_positive_int, default=None,
                        help="early-stopping patience in epochs (default: train every epoch)")
+    space.add_argument("--seeds", type=_seed_count, default=DEFAULTS.seeds,
+                       help="seeds to retrain each family's best and default configurations with for the verdict "
+                            "(0: search only, no verdict)")
     space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler)
     space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner)
     space.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the split, the sampler and the trials")
@@ -80,6 +83,7 @@ def handle(args: argparse.Namespace) -> int:
         test_size=args.test_size,
         devices=tuple(args.devices) if args.devices else None,
         baselines=args.baselines,
+        seeds=args.seeds,
     )
     quiet_tensorflow()
     from rich.console import Console
@@ -114,6 +118,13 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, but got {value}")
+    return value
+
+
+def _seed_count(text: str) -> int:
+    value = int(text)
+    if value == 1 or value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no verdict) or at least 2, but got {value}")
     return value
 
 

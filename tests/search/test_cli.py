@@ -38,7 +38,7 @@ def check_study_matches_mlflow(tmp_path: Path, study_name: str, experiment: str)
     assert study.user_attrs["mlflow_parent_run_ids"] == sorted(parent_ids, key=study.user_attrs["mlflow_parent_run_ids"].index)
     children = [
         r for r in client.search_runs([exp.experiment_id], max_results=1000)
-        if r.data.tags.get("mlflow.parentRunId") in parent_ids
+        if r.data.tags.get("mlflow.parentRunId") in parent_ids and r.data.tags.get("role") == "trial"
     ]
     by_run = {r.info.run_id: r for r in children}
     assert len(by_run) == len(study.trials)
@@ -64,14 +64,14 @@ def check_study_matches_mlflow(tmp_path: Path, study_name: str, experiment: str)
 @pytest.mark.slow
 def test_run_then_resume_as_a_real_subprocess(tmp_path: Path) -> None:
     first = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "2", "--epochs", "2",
-                    "--study", "iris-test")
+                    "--study", "iris-test", "--seeds", "0")
     assert first.returncode == 0, first.stderr
     assert "relu" in first.stdout and "tanh" in first.stdout and "mlflow ui --backend-store-uri" in first.stdout
     assert "trial    0" in first.stderr  # progress lines
     assert check_study_matches_mlflow(tmp_path, "iris-test", "activation-search/iris").__len__() == 1
 
     second = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "1", "--epochs", "2",
-                     "--study", "iris-test")
+                     "--study", "iris-test", "--seeds", "2")
     assert second.returncode == 0, second.stderr
     assert "resumed with 4 trials" in second.stderr
     parents = check_study_matches_mlflow(tmp_path, "iris-test", "activation-search/iris")
@@ -89,6 +89,25 @@ def test_run_then_resume_as_a_real_subprocess(tmp_path: Path) -> None:
         artifacts = {a.path for a in client.list_artifacts(parent)}
         assert {"summary.md", "summary.json", "trials.csv", "plots"} <= artifacts
         assert client.get_run(parent).info.status == "FINISHED"
+    # Only the second invocation re-evaluated (--seeds 2): its verdict is an artifact, and `report` rebuilds
+    # the very same file from the Optuna storage without training.
+    assert "Géron's chain (relu > tanh) on iris:" in second.stdout and "Géron's chain" not in first.stdout
+    exp_id = client.get_run(parents[1]).info.experiment_id
+    evaluations = client.search_runs([exp_id], filter_string=f"tags.mlflow.parentRunId = '{parents[1]}' and tags.role = 'evaluation'")
+    evaluated = {(r.data.tags["family"], r.data.tags["variant"]) for r in evaluations}
+    # A family whose Keras default won the search is not retrained twice: its default run may be absent.
+    assert {("relu", "tuned"), ("tanh", "tuned")} <= evaluated <= {
+        ("relu", "default"), ("relu", "tuned"), ("tanh", "default"), ("tanh", "tuned")}
+    assert all(len(client.get_metric_history(r.info.run_id, "test_accuracy")) == 2 for r in evaluations)
+    logged = Path(client.download_artifacts(parents[1], "report.json", str(tmp_path))).read_bytes()
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "search", "report", "--study", "iris-test", "--storage", stores(tmp_path)[0],
+         "--output", str(tmp_path / "rebuilt")],
+        cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                                                           "HOME": str(tmp_path)}, timeout=300)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (tmp_path / "rebuilt" / "report.json").read_bytes() == logged
+    assert "Géron's chain (relu > tanh) on iris:" in rebuilt.stdout
 
 
 def test_unknown_family_is_a_usage_error_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -128,6 +147,7 @@ def test_bad_storage_url_is_a_usage_error(tmp_path: Path, capsys: pytest.Capture
     ("--epochs", "-3", "must be at least 1"),
     ("--val-size", "1.5", "must be between 0 and 1"),
     ("--sampler", "grid", "invalid choice"),
+    ("--seeds", "1", "must be 0 (no verdict) or at least 2"),
 ])
 def test_bad_flags_exit_2(flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
@@ -142,7 +162,8 @@ def test_resume_with_other_families_is_refused_and_keeps_the_study(tmp_path: Pat
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     storage, tracking = stores(tmp_path)
-    common = ["run", "--dataset", "iris", "--epochs", "1", "--study", "s", "--storage", storage, "--tracking-uri", tracking]
+    common = ["run", "--dataset", "iris", "--epochs", "1", "--study", "s", "--storage", storage, "--tracking-uri", tracking,
+              "--seeds", "0"]
     assert main([*common, "--families", "relu", "--trials", "1"]) == 0
     capsys.readouterr()
     assert main([*common, "--families", "elu", "--trials", "1"]) == 2
@@ -172,9 +193,16 @@ def test_forced_devices_train_under_mirrored_strategy(tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)
     storage, tracking = stores(tmp_path)
     code = main(["run", "--dataset", "iris", "--families", "elu", "--trials", "1", "--epochs", "2",
-                 "--devices", "/cpu:0,/cpu:1", "--study", "m", "--storage", storage, "--tracking-uri", tracking])
+                 "--devices", "/cpu:0,/cpu:1", "--study", "m", "--storage", storage, "--tracking-uri", tracking,
+                 "--seeds", "0"])
     assert code == 0
     trial = optuna.load_study(study_name="m", storage=storage).trials[0]
     assert trial.state == optuna.trial.TrialState.COMPLETE
     run = MlflowClient(tracking).get_run(trial.user_attrs["mlflow_run_id"])
     assert run.data.metrics["n_replicas"] == 2
+
+
+def test_report_of_a_missing_study_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["report", "--study", "nope", "--storage", stores(tmp_path)[0]])
+    assert code == 2
+    assert capsys.readouterr().err.strip().startswith("error: No study 'nope' in sqlite:///")
