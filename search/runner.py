@@ -169,32 +169,19 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         families=tuple(config.families),
     )
     status, report = "FAILED", None
+    n_trials = config.trials * len(config.families) if config.trials else None
     try:
-        total = config.trials * len(config.families) if config.trials else None
-        with TrialProgress(console, total, metric) as progress:
+        with TrialProgress(console, n_trials, metric) as progress:
             study.optimize(
                 make_objective(context),
-                n_trials=config.trials * len(config.families) if config.trials else None,
+                n_trials=n_trials,
                 timeout=config.timeout,
                 catch=(Exception,),
                 callbacks=[progress],
                 gc_after_trial=False,
             )
         if config.seeds:
-            from search.baselines import baseline_params
-            from search.evaluation import EvaluationPlan, evaluate_study, evaluation_seeds
-            from search.report import build_report
-
-            console.print(f"re-evaluating each family's best and default configurations with {config.seeds} seeds")
-            defaults = dict(zip(config.families, baseline_params(builder, config.families), strict=True))
-            plan = EvaluationPlan(evaluation_seeds(config.seed, config.seeds), config.epochs, config.batch_size,
-                                  config.devices)
-            evaluation = evaluate_study(
-                study, builder=builder, splits=splits, families=config.families, defaults=defaults, plan=plan,
-                metric=metric, direction=direction, tracker=tracker, experiment_id=experiment_id,
-                parent_run_id=parent_run_id, console=console,
-            )
-            report = build_report(evaluation, trial_records(study), study_name=study_name, dataset=dataset.name)
+            report = _verdict(config, study, context, dataset.name, direction, console)
         status = "FINISHED"
     except KeyboardInterrupt:  # Ctrl-C: close the runs, keep the summary, let the CLI exit with 130
         status = "KILLED"
@@ -212,6 +199,32 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         report=report,
         wall_seconds=time.perf_counter() - started,
     )
+
+
+def _verdict(config: RunConfig, study: Any, context: Any, dataset: str, direction: str, console: Console) -> dict[str, Any]:
+    """Re-evaluate every family with the shared seeds, store the record on the study, build the report."""
+    from search.baselines import baseline_params
+    from search.evaluation import EvaluationPlan, evaluate_study, evaluation_seeds
+    from search.report import build_report
+
+    console.print(f"re-evaluating each family's best and default configurations with {config.seeds} seeds")
+    defaults = dict(zip(config.families, baseline_params(context.builder, config.families), strict=True))
+    plan = EvaluationPlan(evaluation_seeds(config.seed, config.seeds), config.epochs, config.batch_size, config.devices)
+    evaluation = evaluate_study(
+        study,
+        builder=context.builder,
+        splits=context.splits,
+        families=config.families,
+        defaults=defaults,
+        plan=plan,
+        metric=context.metric,
+        direction=direction,
+        tracker=context.tracker,
+        experiment_id=context.experiment_id,
+        parent_run_id=context.parent_run_id,
+        console=console,
+    )
+    return build_report(evaluation, trial_records(study), study_name=context.study_name, dataset=dataset)
 
 
 def _finish(

@@ -110,3 +110,40 @@ def test_cross_dataset_ranks_and_friedman() -> None:
     assert comparison["verdicts"] == {f"d{s}": "holds" for s in range(4)}
     with pytest.raises(UsageError, match="another dataset"):
         cross_dataset([reports[0], reports[0]])
+
+
+def test_report_command_across_stored_studies_writes_every_file(tmp_path: Any, capsys: Any) -> None:
+    """Three studies in a real SQLite storage, each holding an evaluation record as `search run` stores it."""
+    import optuna
+
+    from search.cli import main
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    for s in range(3):
+        study = optuna.create_study(study_name=f"study{s}", storage=storage, direction="maximize")
+        study.set_user_attr("dataset", f"data{s}")
+        study.set_user_attr("evaluation", record(CLEAR_CHAIN, seed=s))
+    argv = ["report", "--storage", storage, "--output", str(tmp_path / "out")]
+    for s in range(3):
+        argv += ["--study", f"study{s}"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("Géron's chain (selu > elu > leaky_relu > relu > tanh > sigmoid)") == 3
+    assert "Across 3 datasets: Friedman p = " in out and "selu 1.00" in out
+    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written == ["cd_diagram.png", "datasets.json", *(f"study{s}/report{ext}" for s in range(3)
+                                                           for ext in (".json", ".md"))]
+    assert (tmp_path / "out" / "cd_diagram.png").read_bytes().startswith(b"\x89PNG")
+    comparison = json.loads((tmp_path / "out" / "datasets.json").read_text())
+    assert comparison["verdicts"] == {f"data{s}": "holds" for s in range(3)}
+
+
+def test_report_of_a_study_without_evaluation_is_a_usage_error(tmp_path: Any, capsys: Any) -> None:
+    import optuna
+
+    from search.cli import main
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    optuna.create_study(study_name="bare", storage=storage)
+    assert main(["report", "--study", "bare", "--storage", storage]) == 2
+    assert capsys.readouterr().err.startswith("error: Study 'bare' has no re-evaluation yet")
