@@ -139,6 +139,15 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
             **config.extra_tags,
         },
     )
+    tracker.log_dataset(
+        parent_run_id,
+        name=dataset.name,
+        source=dataset.source,
+        fingerprint=splits.fingerprint,
+        rows={"training": len(splits.y_train), "validation": len(splits.y_val), "test": len(splits.y_test)},
+        profile={"input_shape": list(splits.input_shape), "task": splits.task, "n_classes": splits.n_classes,
+                 "split_seed": splits.seed, "fingerprint": splits.fingerprint},
+    )
     study.set_user_attr(USER_ATTR_PARENT_RUNS, [*study.user_attrs.get(USER_ATTR_PARENT_RUNS, []), parent_run_id])
 
     from search.objective import TrialContext, make_objective

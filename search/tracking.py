@@ -118,6 +118,36 @@ class Tracker:
         self._log(run_id, params=params, metrics=metrics, tags=tags)
         self.client.set_terminated(run_id, status=RUN_STATUS[state])
 
+    def log_dataset(
+        self,
+        run_id: str,
+        *,
+        name: str,
+        source: str,
+        fingerprint: str,
+        rows: Mapping[str, int],
+        profile: Mapping[str, Any],
+    ) -> None:
+        """Record the data in MLflow's dataset tracking (the run's "Datasets used"), once per split context.
+
+        The digest is the data fingerprint (content hash plus split parameters), so two runs on the same data
+        and split show the same dataset in the UI.
+        """
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        inputs = []
+        for context, n in rows.items():
+            entity = Dataset(
+                name=f"{name}:{context}",  # MLflow keeps one input per (name, digest) and run
+                digest=fingerprint[:32],
+                source_type="local" if Path(source).is_absolute() else "code",
+                source=json.dumps({"uri": source}),
+                schema=None,
+                profile=json.dumps({**profile, "num_rows": n}, sort_keys=True, default=str),
+            )
+            inputs.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", context)]))
+        self.client.log_inputs(run_id, datasets=inputs)
+
     def log_evaluation(
         self,
         experiment_id: str,

@@ -89,6 +89,9 @@ def test_run_then_resume_as_a_real_subprocess(tmp_path: Path) -> None:
         artifacts = {a.path for a in client.list_artifacts(parent)}
         assert {"summary.md", "summary.json", "trials.csv", "plots"} <= artifacts
         assert client.get_run(parent).info.status == "FINISHED"
+        inputs = client.get_run(parent).inputs.dataset_inputs
+        assert sorted(i.dataset.name for i in inputs) == ["iris:test", "iris:training", "iris:validation"]
+        assert {i.dataset.digest for i in inputs} == {client.get_run(parent).data.tags["dataset.fingerprint"][:32]}
     # Only the second invocation re-evaluated (--seeds 2): its verdict is an artifact, and `report` rebuilds
     # the very same file from the Optuna storage without training.
     assert "Géron's chain (relu > tanh) on iris:" in second.stdout and "Géron's chain" not in first.stdout

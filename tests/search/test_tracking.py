@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,16 @@ def test_ui_hint() -> None:
     assert ui_hint("http://host:5000/", "1", "abc") == "http://host:5000/#/experiments/1/runs/abc"
     assert ui_hint("sqlite:///x/mlflow.db", "1", "abc").startswith("mlflow ui --backend-store-uri sqlite:///x/mlflow.db")
     assert tracking.RUN_STATUS["pruned"] == "FINISHED"
+
+
+def test_dataset_is_recorded_with_its_fingerprint_for_each_split(tracker: Tracker) -> None:
+    exp = tracker.experiment_id("datasets")
+    run = tracker.start_parent(exp, run_name="p", params={}, tags={})
+    tracker.log_dataset(run, name="digits", source="sklearn:load_digits", fingerprint="ab" * 32,
+                        rows={"training": 10, "validation": 3, "test": 2}, profile={"task": "classification"})
+    inputs = tracker.client.get_run(run).inputs.dataset_inputs
+    contexts = sorted(i.tags[0].value for i in inputs)
+    assert contexts == ["test", "training", "validation"]
+    assert {i.dataset.digest for i in inputs} == {"ab" * 16}
+    assert sorted(i.dataset.name for i in inputs) == ["digits:test", "digits:training", "digits:validation"]
+    assert sorted(json.loads(i.dataset.profile)["num_rows"] for i in inputs) == [2, 3, 10]
