@@ -84,6 +84,7 @@ def train_with_seeds(
                 config,
                 evaluate_test=True,
                 latency_batch_size=LATENCY_BATCH,
+                metric=metric,
             )
         except TrainingError:  # a diverged seed is a real outcome of this configuration: score it NaN
             out["test"].append(math.nan)

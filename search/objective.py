@@ -80,7 +80,7 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
         state, reason, metrics = "failed", None, {}
         try:
             result = train_model(
-                lambda: ctx.builder(hp), ctx.splits, config, [pruning, EpochMetricsCallback(epochs)]
+                lambda: ctx.builder(hp), ctx.splits, config, [pruning, EpochMetricsCallback(epochs)], metric=ctx.metric
             )
             metrics = result_metrics(result)
             if pruning.pruned_at_epoch is not None:

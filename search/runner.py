@@ -34,6 +34,9 @@ class RunConfig:
     epochs: int = 15
     batch_size: int = 64
     patience: int | None = None
+    task: str | None = None  # None: inferred from the labels
+    impute: bool = False  # fill missing feature values with the training split's median instead of refusing
+    metric: str | None = None  # None: accuracy, balanced accuracy for imbalanced classes, RMSE for regression
     study: str | None = None
     storage: str = DEFAULT_STORAGE
     tracking_uri: str | None = None
@@ -68,11 +71,16 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     started = time.perf_counter()
     import trainers
 
-    dataset = trainers.load_dataset(config.dataset, target=config.target)
+    dataset = trainers.load_dataset(config.dataset, target=config.target, task=config.task, impute=config.impute)
     splits = trainers.split_dataset(dataset, val_size=config.val_size, test_size=config.test_size, seed=config.seed)
-    metric, direction = trainers.primary_metric(splits.task)
+    metric = config.metric or trainers.default_metric(splits.task, splits.y_train, splits.n_classes)
+    if trainers.get_metric(metric).task != splits.task:
+        raise UsageError(f"--metric {metric} is a {trainers.get_metric(metric).task} metric, but {dataset.name} is a "
+                         f"{splits.task} task; choose from {', '.join(trainers.metrics_for_task(splits.task))}.")
+    direction = trainers.metric_direction(metric)
+    n_rows = len(splits.y_train) + len(splits.y_val) + len(splits.y_test)
     console.print(
-        f"dataset {dataset.name}: {len(dataset.x)} rows, input {splits.input_shape}, task {splits.task}"
+        f"dataset {dataset.name}: {n_rows} rows, input {splits.input_shape}, task {splits.task}"
         f"{f', {splits.n_classes} classes' if splits.n_classes else ''}; "
         f"split train/val/test {len(splits.x_train)}/{len(splits.x_val)}/{len(splits.x_test)}; "
         f"metric val {metric} ({direction})"
@@ -119,12 +127,16 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     )
 
     from search.tracking import Tracker, resolve_tracking_uri
+    from spaces import builder_for
+
+    builder = builder_for(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families))
 
     tracking_uri = resolve_tracking_uri(config.tracking_uri)
     tracker = Tracker(tracking_uri)
     experiment_id = tracker.experiment_id(config.experiment or f"activation-search/{dataset.name}")
     params = {k: v for k, v in asdict(config).items() if k not in ("extra_tags", "storage", "tracking_uri")}
-    params.update(study=study_name, metric=metric, direction=direction, n_rows=len(dataset.x), task=splits.task)
+    params.update(study=study_name, metric=metric, direction=direction, n_rows=n_rows, task=splits.task,
+                  builder=type(builder).__name__)
     parent_run_id = tracker.start_parent(
         experiment_id,
         run_name=f"{study_name} (+{config.trials or 'timed'} trials per family)",
@@ -152,9 +164,7 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
 
     from search.objective import TrialContext, make_objective
     from search.progress import TrialProgress
-    from spaces import MLPBuilder
 
-    builder = MLPBuilder(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families))
     if created and config.baselines:
         from search.baselines import enqueue_baselines
 

@@ -1,4 +1,4 @@
-"""Activation families, their parameter spaces, and Keras-Tuner-style model builders.
+"""Activation families, their parameter spaces, and Keras-Tuner-style model builders (MLP, CNN).
 
 Importing this package, and everything about the registry and parameter specs, does not import Keras or
 TensorFlow; only building layers or models does.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spaces._cnn import CNNBuilder, build_cnn, builder_for, is_image_shape
 from spaces._families import DEFAULT_FAMILIES
 from spaces._hp import declare_activation
 from spaces._mlp import MLPBuilder, build_mlp
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_FAMILIES",
     "ActivationFamily",
     "BoolParam",
+    "CNNBuilder",
     "ChoiceParam",
     "FloatParam",
     "MLPBuilder",
@@ -34,10 +36,13 @@ __all__ = [
     "Param",
     "ParametricActivation",
     "UnknownFamilyError",
+    "build_cnn",
     "build_mlp",
+    "builder_for",
     "declare_activation",
     "family_names",
     "get_family",
+    "is_image_shape",
     "register_family",
 ]
 

@@ -9,25 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from spaces._common import check_shape, declare_activation_choice, declare_learning_rate, output_and_compile
 from spaces._families import DEFAULT_FAMILIES
-from spaces._hp import ACTIVATION, HyperParametersLike, declare_activation
-from spaces._registry import get_family, resolve_families
+from spaces._hp import HyperParametersLike
+from spaces._registry import resolve_families
 
 if TYPE_CHECKING:
     import keras
-
-TASKS = ("classification", "regression")
-SELU_COMBO = "selu_combo"
-SELU_COMBOS = ("canonical", "plain")
-
-
-def _check_shape(input_shape: tuple[int, ...], n_outputs: int, task: str) -> None:
-    if task not in TASKS:
-        raise ValueError(f"Unknown task {task!r}; choose from {list(TASKS)}.")
-    if not input_shape or not all(isinstance(d, int) and d > 0 for d in input_shape):
-        raise ValueError(f"input_shape must be positive ints without the batch axis, but got {input_shape=}.")
-    if not (isinstance(n_outputs, int) and n_outputs >= 1):
-        raise ValueError(f"n_outputs must be at least 1, but got {n_outputs=}.")
 
 
 def build_mlp(
@@ -59,49 +47,32 @@ def build_mlp(
         ValueError: For an unknown task, a bad shape, or an unknown family.
     """
     input_shape = tuple(input_shape)
-    _check_shape(input_shape, n_outputs, task)
+    check_shape(input_shape, n_outputs, task)
     names = resolve_families(families)
 
-    family_name, params = declare_activation(hp, names)
-    family = get_family(family_name)
-    combo = None
-    if "selu" in names:
-        with hp.conditional_scope(ACTIVATION, ["selu"]):
-            combo = hp.Choice(SELU_COMBO, list(SELU_COMBOS), default="canonical")
+    choice = declare_activation_choice(hp, names)
     n_layers = hp.Int("n_layers", 1, 4, default=2)
     units = hp.Int("units", 16, 512, sampling="log", default=128)
     dropout = hp.Float("dropout", 0.0, 0.5, step=0.05, default=0.0)
-    learning_rate = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
+    learning_rate = declare_learning_rate(hp)
 
     import keras
-
-    canonical_selu = family_name == "selu" and combo in (None, "canonical")
-    if canonical_selu:
-        initializer, dropout_layer = "lecun_normal", keras.layers.AlphaDropout
-    elif family_name == "selu":
-        initializer, dropout_layer = "glorot_uniform", keras.layers.Dropout
-    else:
-        initializer, dropout_layer = family.initializer, keras.layers.Dropout
 
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
     for i in range(1, n_layers + 1):
-        x = keras.layers.Dense(units, kernel_initializer=initializer, name=f"hidden_{i}")(x)
-        x = family.build(params, name=f"{family_name}_{i}")(x)
+        x = keras.layers.Dense(units, kernel_initializer=choice.initializer, name=f"hidden_{i}")(x)
+        x = choice.layer(name=f"{choice.family}_{i}")(x)
         if dropout > 0:
-            x = dropout_layer(dropout, name=f"dropout_{i}")(x)
-
-    if task == "classification":
-        outputs = keras.layers.Dense(n_outputs, activation="softmax", name="output")(x)
-        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
-    else:
-        outputs = keras.layers.Dense(n_outputs, name="output")(x)
-        loss, metrics = "mse", [keras.metrics.RootMeanSquaredError(name="rmse")]
-
-    suffix = f"_{combo}" if family_name == "selu" and combo else ""
-    model = keras.Model(inputs, outputs, name=f"mlp_{family_name}{suffix}_{n_layers}x{units}")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=metrics)
-    return model
+            x = choice.dropout(dropout, name=f"dropout_{i}")(x)
+    return output_and_compile(
+        inputs,
+        x,
+        n_outputs=n_outputs,
+        task=task,
+        learning_rate=learning_rate,
+        name=f"mlp_{choice.label}_{n_layers}x{units}",
+    )
 
 
 @dataclass(frozen=True)
@@ -120,7 +91,7 @@ class MLPBuilder:
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(self.input_shape))
         object.__setattr__(self, "families", resolve_families(self.families))
-        _check_shape(self.input_shape, self.n_outputs, self.task)
+        check_shape(self.input_shape, self.n_outputs, self.task)
 
     def build(self, hp: HyperParametersLike) -> keras.Model:
         return build_mlp(

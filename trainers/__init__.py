@@ -9,9 +9,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from trainers._config import TrainConfig, TrainResult, primary_metric
-from trainers._dataset import Dataset
+from trainers._dataset import TASKS, Dataset
 from trainers._errors import DataError, NonFiniteLossError, TrainingError
-from trainers._load import BUNDLED_DATASETS, SUPPORTED_EXTENSIONS, load_dataset
+from trainers._load import (
+    BUNDLED_DATASETS,
+    DATASET_PREFIXES,
+    KERAS_DATASETS,
+    SUPPORTED_EXTENSIONS,
+    load_dataset,
+)
+from trainers._metrics import (
+    METRICS,
+    Metric,
+    compute_metric,
+    default_metric,
+    get_metric,
+    metric_direction,
+    metrics_for_task,
+)
 from trainers._splits import Splits, split_dataset
 from trainers._strategy import make_strategy, plan_devices
 
@@ -20,16 +35,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLED_DATASETS",
+    "DATASET_PREFIXES",
+    "KERAS_DATASETS",
+    "METRICS",
     "SUPPORTED_EXTENSIONS",
+    "TASKS",
     "DataError",
     "Dataset",
+    "Metric",
     "NonFiniteLossError",
     "Splits",
     "TrainConfig",
     "TrainResult",
     "TrainingError",
+    "compute_metric",
+    "default_metric",
+    "get_metric",
     "load_dataset",
     "make_strategy",
+    "metric_direction",
+    "metrics_for_task",
     "plan_devices",
     "primary_metric",
     "split_dataset",

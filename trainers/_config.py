@@ -13,6 +13,8 @@ def primary_metric(task: str) -> tuple[str, str]:
     ``name`` is the history key without the ``val_`` prefix: ``("accuracy", "maximize")`` for classification,
     ``("rmse", "minimize")`` for regression. Builders compile classification models with
     ``metrics=["accuracy"]`` and regression models with ``keras.metrics.RootMeanSquaredError(name="rmse")``.
+    It is what ``train_model`` monitors when given no ``metric``; ``default_metric`` picks one from the data
+    (balanced accuracy for imbalanced classes) and ``metric_direction`` gives any registered metric's direction.
     """
     try:
         return _PRIMARY_METRICS[task]
@@ -76,9 +78,11 @@ class TrainResult:
     """What one trained model reports.
 
     Attributes:
-        history: Per-epoch logs of ``fit`` (``loss``, ``accuracy`` or ``rmse``, ``val_loss``, ``val_...``).
-        val_metrics: ``evaluate`` on the validation split after training (best weights, with ``patience``).
-        test_metrics: ``evaluate`` on the test split; ``None`` unless asked for.
+        history: Per-epoch logs of ``fit`` (``loss``, ``accuracy`` or ``rmse``, ``val_loss``, ``val_...``),
+            with ``val_<metric>`` when ``train_model`` computed the asked-for metric itself.
+        val_metrics: ``evaluate`` on the validation split after training (best weights, with ``patience``),
+            plus ``<metric>`` when ``train_model`` computed it.
+        test_metrics: The same on the test split; ``None`` unless asked for.
         build_seconds: Building and compiling the model.
         fit_seconds: ``fit``, validation included.
         evaluate_seconds: The final evaluation(s).
@@ -90,6 +94,8 @@ class TrainResult:
             epoch, e.g. a pruner. Early stopping from ``patience`` does not count.
         latency_seconds: Median wall time of one inference batch (``predict_on_batch``) after training, when
             asked for with ``train_model(latency_batch_size=...)``; else ``None``.
+        metric: The validation metric ``train_model`` monitored, always a key of ``val_metrics``: the one it
+            was asked for, else ``primary_metric(task)[0]``.
     """
 
     history: dict[str, list[float]]
@@ -104,3 +110,4 @@ class TrainResult:
     strategy: str
     stopped_by_callback: bool
     latency_seconds: float | None = None
+    metric: str | None = None

@@ -9,6 +9,7 @@ import numpy as np
 
 from trainers._dataset import Dataset
 from trainers._errors import DataError
+from trainers._features import Part, prepare
 
 # Bump when the split or scaling procedure changes, so old fingerprints stop matching new splits.
 _FINGERPRINT_VERSION = b"trainers.split_dataset/1"
@@ -16,10 +17,18 @@ _FINGERPRINT_VERSION = b"trainers.split_dataset/1"
 
 @dataclass(frozen=True, eq=False)
 class Splits:
-    """Train, validation and test parts of one dataset, features standardised with training statistics.
+    """Train, validation and test parts of one dataset, as model inputs fitted on the training split.
 
     The arrays are read-only. ``fingerprint`` identifies the dataset content and the split parameters, so
     two studies can tell whether they trained on the same data.
+
+    Attributes:
+        test_given: The test split is the one given with the data (``Dataset.x_test``); ``test_size`` was
+            ignored and ``val_size`` is a fraction of the other rows.
+        feature_names: The name of each input column (numeric columns, then one-hot columns named
+            ``"column=value"``); ``None`` for unnamed arrays and images.
+        encoded_columns: The categorical columns that were one-hot encoded, by name.
+        n_imputed: How many feature values were imputed, over all three splits.
     """
 
     x_train: np.ndarray = field(repr=False)
@@ -35,6 +44,10 @@ class Splits:
     val_size: float
     test_size: float
     fingerprint: str
+    test_given: bool = False
+    feature_names: tuple[str, ...] | None = field(default=None, repr=False)
+    encoded_columns: tuple[str, ...] = ()
+    n_imputed: int = 0
 
     @property
     def n_outputs(self) -> int:
@@ -42,21 +55,28 @@ class Splits:
         return self.n_classes if self.n_classes is not None else 1
 
     def __repr__(self) -> str:
+        extra = ", test_given=True" if self.test_given else ""
+        extra += f", encoded_columns={list(self.encoded_columns)}" if self.encoded_columns else ""
+        extra += f", n_imputed={self.n_imputed}" if self.n_imputed else ""
         return (
             f"Splits(task={self.task!r}, n_classes={self.n_classes}, input_shape={self.input_shape}, "
-            f"train={len(self.y_train)}, val={len(self.y_val)}, test={len(self.y_test)}, seed={self.seed}, "
-            f"fingerprint={self.fingerprint[:12]}...)"
+            f"train={len(self.y_train)}, val={len(self.y_val)}, test={len(self.y_test)}, seed={self.seed}"
+            f"{extra}, fingerprint={self.fingerprint[:12]}...)"
         )
 
 
 def split_dataset(
     dataset: Dataset, *, val_size: float = 0.15, test_size: float = 0.15, seed: int = 0
 ) -> Splits:
-    """Split into train/validation/test (stratified for classification) and standardise the features.
+    """Split into train/validation/test (stratified for classification) and prepare the features.
 
-    Each feature (each pixel, for images) is centred and scaled with the mean and standard deviation of the
-    training part only (a constant feature is only centred); the same transform is applied to all three
-    parts, so no validation or test statistic leaks into training.
+    The features are imputed (datasets loaded with ``impute=True``), standardised and one-hot encoded with
+    statistics and categories of the training part only (see ``trainers._features``); the same transform is
+    applied to all three parts, so no validation or test statistic leaks into training.
+
+    A dataset with a given test split (``Dataset.x_test``, e.g. a Keras-style ``.npz``) keeps it as the test
+    part, rows in their original order; ``test_size`` is then ignored (``Splits.test_given``) and
+    ``val_size`` is the fraction of the dataset's other rows that goes to validation.
 
     Args:
         dataset: What ``load_dataset`` returned.
@@ -66,77 +86,122 @@ def split_dataset(
 
     Raises:
         ValueError: Sizes out of range.
-        DataError: Fewer than two classes, or a class too small to be stratified into three parts.
+        DataError: Fewer than two classes, a class too small to be stratified, or missing feature values in
+            a dataset not loaded with ``impute=True``.
     """
     for label, size in (("val_size", val_size), ("test_size", test_size)):
         if not 0 < size < 1:
             raise ValueError(f"{label} must be between 0 and 1 (exclusive), but got {label}={size}.")
-    if val_size + test_size >= 1:
+    given = dataset.x_test is not None and dataset.y_test is not None
+    if val_size + test_size >= 1 and not given:
         raise ValueError(f"val_size + test_size must be below 1, but got {val_size=} and {test_size=}.")
     n = len(dataset.y)
     stratify = dataset.task == "classification"
     if stratify:
-        _check_classes(dataset)
-    train_idx, val_idx, test_idx = _indices(dataset.y, n, val_size, test_size, seed, stratify, dataset.name)
+        _check_classes(dataset, given)
+    if given:
+        train_idx, val_idx = _two_way(dataset.y, val_size, seed, stratify, dataset.name)
+        test_idx = None
+    else:
+        train_idx, val_idx, test_idx = _indices(
+            dataset.y, n, val_size, test_size, seed, stratify, dataset.name
+        )
 
-    x = dataset.x
-    train = x[train_idx]
-    # Statistics accumulate in float64; applying them in float32 keeps memory at the size of the data.
-    mean64 = train.mean(axis=0, dtype=np.float64)
-    std = train.std(axis=0, dtype=np.float64)
-    # A constant feature is only centred (its float64 std is 0 up to rounding).
-    std = np.where(std <= 1e-10 * np.abs(mean64), 1.0, std).astype(np.float32)
-    std[std == 0] = 1.0
-    mean = mean64.astype(np.float32)
+    def part(idx: np.ndarray | None) -> Part:
+        if idx is None:
+            return Part(dataset.x_test, None)  # type: ignore[arg-type]
+        cats = None if dataset.x_categorical is None else dataset.x_categorical[idx]
+        return Part(dataset.x[idx], cats)
 
-    def scaled(idx: np.ndarray) -> np.ndarray:
-        return _readonly(((x[idx] - mean) / std).astype(np.float32))
-
+    prepared = prepare(dataset, [part(train_idx), part(val_idx), part(test_idx)])
+    x_train, x_val, x_test = prepared.xs
+    y_test = dataset.y_test if test_idx is None else dataset.y[test_idx]
     return Splits(
-        x_train=scaled(train_idx),
+        x_train=_readonly(x_train),
         y_train=_readonly(dataset.y[train_idx]),
-        x_val=scaled(val_idx),
+        x_val=_readonly(x_val),
         y_val=_readonly(dataset.y[val_idx]),
-        x_test=scaled(test_idx),
-        y_test=_readonly(dataset.y[test_idx]),
+        x_test=_readonly(x_test),
+        y_test=_readonly(np.array(y_test)),
         task=dataset.task,
         n_classes=dataset.n_classes,
-        input_shape=tuple(int(d) for d in x.shape[1:]),
+        input_shape=tuple(int(d) for d in x_train.shape[1:]),
         seed=seed,
         val_size=float(val_size),
         test_size=float(test_size),
-        fingerprint=fingerprint(dataset, val_size=val_size, test_size=test_size, seed=seed),
+        fingerprint=fingerprint(
+            dataset, val_size=val_size, test_size=test_size, seed=seed, imputed=prepared.n_imputed > 0
+        ),
+        test_given=given,
+        feature_names=prepared.feature_names,
+        encoded_columns=prepared.encoded_columns,
+        n_imputed=prepared.n_imputed,
     )
 
 
-def fingerprint(dataset: Dataset, *, val_size: float, test_size: float, seed: int) -> str:
-    """sha256 over the content of ``x`` and ``y`` (bytes, dtype, shape), the task and the split parameters."""
+def fingerprint(
+    dataset: Dataset, *, val_size: float, test_size: float, seed: int, imputed: bool = False
+) -> str:
+    """sha256 over the content of ``x`` and ``y`` (bytes, dtype, shape), the task and the split parameters.
+
+    A given test split (its content replaces ``test_size``), categorical columns (names and values) and
+    imputation are covered too; a numeric dataset without them hashes exactly as before they existed.
+    """
     digest = hashlib.sha256(_FINGERPRINT_VERSION)
-    for array in (dataset.x, dataset.y):
+    given = dataset.x_test is not None and dataset.y_test is not None
+    arrays = [dataset.x, dataset.y] + ([dataset.x_test, dataset.y_test] if given else [])
+    for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(f"|{array.dtype.str}|{array.shape}|".encode())
-        digest.update(memoryview(array).cast("B"))
-    digest.update(
-        f"|{dataset.task}|{dataset.class_names}|{float(val_size)!r}|{float(test_size)!r}|{int(seed)}".encode()
-    )
+        if array.size:  # memoryview cannot cast an empty array (a table of categorical columns only)
+            digest.update(memoryview(array).cast("B"))
+    test = "given" if given else repr(float(test_size))
+    digest.update(f"|{dataset.task}|{dataset.class_names}|{float(val_size)!r}|{test}|{int(seed)}".encode())
+    if dataset.x_categorical is not None:
+        digest.update(f"|categorical|{dataset.feature_names}|{dataset.categorical_names}|".encode())
+        for value in dataset.x_categorical.ravel().tolist():
+            digest.update(b"\x00" if value is None else value.encode() + b"\x1f")
+    if imputed:
+        digest.update(b"|imputed-with-training-medians")
     return digest.hexdigest()
 
 
-def _check_classes(dataset: Dataset) -> None:
+def _check_classes(dataset: Dataset, given: bool = False) -> None:
     names = dataset.class_names or ()
     counts = np.bincount(dataset.y, minlength=len(names))
     present = np.flatnonzero(counts)
     if len(present) < 2:
         only = f" ({names[present[0]]!r})" if len(present) == 1 else ""
+        where = " outside its given test split" if given else ""
         raise DataError(
-            f"Dataset {dataset.name!r} has {len(present)} class{only}; classification needs at least 2."
+            f"Dataset {dataset.name!r} has {len(present)} class{only}{where}; classification needs at least 2."
         )
     smallest = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
-    if counts[smallest] < 3:
+    needed = 2 if given else 3
+    if counts[smallest] < needed:
+        if given:
+            raise DataError(
+                f"Class {names[smallest]!r} of dataset {dataset.name!r} has only {counts[smallest]} row(s) "
+                "outside its given test split; stratified train/validation splitting needs at least 2 per class."
+            )
         raise DataError(
             f"Class {names[smallest]!r} of dataset {dataset.name!r} has only {counts[smallest]} row(s); "
             "stratified train/validation/test splitting needs at least 3 per class."
         )
+
+
+def _two_way(
+    y: np.ndarray, val_size: float, seed: int, stratify: bool, name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    try:
+        train, val = train_test_split(
+            np.arange(len(y)), test_size=val_size, random_state=seed, stratify=y if stratify else None
+        )
+    except ValueError as exc:
+        raise DataError(f"Cannot split dataset {name!r} ({len(y)} rows): {exc}".splitlines()[0]) from None
+    return np.sort(train), np.sort(val)
 
 
 def _indices(

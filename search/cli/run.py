@@ -9,6 +9,7 @@ from search.runner import DEFAULT_DATASET, RunConfig
 from search.samplers import PRUNER_NAMES, SAMPLER_NAMES
 from search.study import DEFAULT_STORAGE
 from spaces import DEFAULT_FAMILIES
+from trainers import METRICS, TASKS
 
 DEFAULTS = RunConfig()
 
@@ -23,8 +24,12 @@ def add_parser(commands: Any) -> None:
     )
     data = p.add_argument_group("data")
     data.add_argument("--dataset", default=DEFAULT_DATASET,
-                      help="bundled dataset name (digits, breast_cancer, wine, iris, htru2) or a CSV/TSV(.gz)/NPZ path")
+                      help="bundled name (digits, breast_cancer, wine, iris, diabetes, htru2), keras:mnist|fashion_mnist|cifar10, "
+                           "openml:ID, or a CSV/TSV(.gz)/Parquet/NPZ path")
     data.add_argument("--target", default=None, help="label column of a CSV (name, or index without header); default: last")
+    data.add_argument("--task", choices=TASKS, default=None, help="override the task inferred from the labels")
+    data.add_argument("--impute", action="store_true",
+                      help="fill missing/infinite feature values with the training split's median (default: refuse)")
     data.add_argument("--val-size", type=_fraction, default=DEFAULTS.val_size, help="validation fraction")
     data.add_argument("--test-size", type=_fraction, default=DEFAULTS.test_size,
                       help="test fraction (held out: the search never sees it)")
@@ -40,6 +45,9 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="batch size per replica")
     space.add_argument("--patience", type=_positive_int, default=None,
                        help="early-stopping patience in epochs (default: train every epoch)")
+    space.add_argument("--metric", choices=METRICS, default=None,
+                       help="validation metric to optimise and test metric of the verdict (default: accuracy, "
+                            "balanced_accuracy for imbalanced classes, rmse for regression)")
     space.add_argument("--seeds", type=_seed_count, default=DEFAULTS.seeds,
                        help="seeds to retrain each family's best and default configurations with for the verdict "
                             "(0: search only, no verdict)")
@@ -84,6 +92,9 @@ def handle(args: argparse.Namespace) -> int:
         devices=tuple(args.devices) if args.devices else None,
         baselines=args.baselines,
         seeds=args.seeds,
+        metric=args.metric,
+        task=args.task,
+        impute=args.impute,
     )
     quiet_tensorflow()
     from rich.console import Console

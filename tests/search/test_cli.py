@@ -209,3 +209,38 @@ def test_report_of_a_missing_study_is_a_usage_error(tmp_path: Path, capsys: pyte
     code = main(["report", "--study", "nope", "--storage", stores(tmp_path)[0]])
     assert code == 2
     assert capsys.readouterr().err.strip().startswith("error: No study 'nope' in sqlite:///")
+
+
+def test_a_metric_of_the_wrong_task_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage, tracking = stores(tmp_path)
+    assert main(["run", "--dataset", "iris", "--metric", "rmse", "--storage", storage, "--tracking-uri", tracking]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == ("error: --metric rmse is a regression metric, but iris is a classification task; choose from "
+                    "accuracy, balanced_accuracy, auc, f1.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_download_dataset_offline_fails_fast_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-cache"))  # no cached copy to fall back on
+    storage, tracking = stores(tmp_path)
+    assert main(["run", "--dataset", "keras:mnist", "--storage", storage, "--tracking-uri", tracking]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: keras:mnist needs to download its data, and the network is unreachable")
+    assert "\n" not in err
+    assert not (tmp_path / "optuna.db").exists() and not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.slow
+def test_regression_runs_end_to_end_with_rmse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage, tracking = stores(tmp_path)
+    code = main(["run", "--dataset", "diabetes", "--families", "relu,tanh", "--trials", "1", "--epochs", "2",
+                 "--seeds", "2", "--study", "r", "--storage", storage, "--tracking-uri", tracking])
+    assert code == 0
+    study = optuna.load_study(study_name="r", storage=storage)
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+    assert study.user_attrs["metric"] == "rmse" and study.user_attrs["evaluation"]["metric"] == "rmse"

@@ -145,15 +145,18 @@ def test_npz_string_labels_and_column_y(tmp_path: Path) -> None:
     assert data.class_names == ("a", "b", "c") and data.y.tolist() == [1, 0, 1, 2, 0, 2]
 
 
-def test_npz_keras_style_mnist() -> None:
-    data = trainers.load_dataset(str(shared_dataset("mnist/mnist.npz")))
-    assert data.name == "mnist"
-    assert data.x.shape == (70_000, 28, 28) and data.x.dtype == np.float32
+def test_npz_keras_style_mnist_keeps_its_test_split() -> None:
+    path = shared_dataset("mnist/mnist.npz")
+    data = trainers.load_dataset(str(path))
+    assert data.name == "mnist" and data.test_given
+    assert data.x.shape == (60_000, 28, 28) and data.x.dtype == np.float32
+    assert data.x_test is not None and data.x_test.shape == (10_000, 28, 28)
     assert data.class_names == tuple(str(i) for i in range(10))
-    with np.load(shared_dataset("mnist/mnist.npz")) as raw:
-        # Train then test, concatenated.
-        np.testing.assert_array_equal(data.y[:60_000], raw["y_train"])
-        np.testing.assert_array_equal(data.x[60_000:], raw["x_test"].astype(np.float32))
+    with np.load(path) as raw:
+        np.testing.assert_array_equal(data.y, raw["y_train"])
+        np.testing.assert_array_equal(data.y_test, raw["y_test"])
+        np.testing.assert_array_equal(data.x_test, raw["x_test"].astype(np.float32))
+    assert repr(data).endswith("n_classes=10, n_test_given=10000)")
 
 
 def test_bundled_name_wins_but_a_path_reaches_the_file(

@@ -12,7 +12,7 @@ import trainers
 from trainers import DataError
 
 
-def load_error(path_or_name: str | Path, **kwargs: str) -> str:
+def load_error(path_or_name: str | Path, **kwargs: object) -> str:
     with pytest.raises(DataError) as info:
         trainers.load_dataset(str(path_or_name), **kwargs)
     message = str(info.value)
@@ -26,10 +26,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_unknown_name_lists_the_bundled_ones() -> None:
-    message = load_error("foo")
-    assert message.startswith("Unknown dataset 'foo'; choose a file path or one of: ")
-    assert "digits" in message and "htru2" in message
+def test_unknown_name_lists_the_bundled_ones_and_the_prefixes() -> None:
+    assert load_error("foo") == (
+        "Unknown dataset 'foo'; choose a file path, a bundled dataset (digits, breast_cancer, wine, iris, "
+        "diabetes, htru2), keras:NAME (mnist, fashion_mnist, cifar10) or openml:ID."
+    )
+    assert load_error("mnist").endswith("or openml:ID (did you mean keras:mnist?).")
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -44,7 +46,7 @@ def test_directory(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["empty.csv", "empty.npz", "blank.tsv"])
 def test_empty_file(tmp_path: Path, name: str) -> None:
     path = write(tmp_path / name, "\n\n" if name.startswith("blank") else "")
-    assert load_error(path).startswith("Dataset file is empty: ")
+    assert load_error(path) == f"Dataset file is empty: {path.resolve()}"
 
 
 def test_empty_gzip(tmp_path: Path) -> None:
@@ -59,9 +61,11 @@ def test_corrupt_gzip(tmp_path: Path) -> None:
 
 
 def test_unknown_extension_lists_supported(tmp_path: Path) -> None:
-    message = load_error(write(tmp_path / "table.xlsx", "a,b\n1,2\n"))
-    assert message.startswith("Unsupported file type .xlsx")
-    assert ".csv" in message and ".tsv" in message and ".npz" in message
+    path = write(tmp_path / "table.xlsx", "a,b\n1,2\n")
+    assert load_error(path) == (
+        f"Unsupported file type .xlsx for {path.resolve()}; supported: .csv, .tsv, .txt, .data, .dat, .parquet, "
+        ".npz (text files optionally gzip-compressed, e.g. .csv.gz)"
+    )
 
 
 def test_missing_target_lists_columns(tmp_path: Path) -> None:
@@ -77,29 +81,67 @@ def test_missing_target_without_header_hints_at_indices(tmp_path: Path) -> None:
 
 
 def test_target_on_bundled_or_npz_is_refused(tmp_path: Path) -> None:
-    assert "bundled dataset 'iris'" in load_error("iris", target="x")
+    assert (
+        load_error("iris", target="x")
+        == "target applies to files only; the bundled dataset 'iris' has a fixed target."
+    )
+    assert load_error("keras:mnist", target="x") == (
+        "target applies to files only; the dataset 'keras:mnist' has a fixed target."
+    )
+    assert load_error("openml:31", header=True) == (
+        "header applies to files only; the dataset 'openml:31' has a fixed format."
+    )
     path = tmp_path / "a.npz"
     np.savez(path, x=np.zeros((3, 2)), y=np.zeros(3))
-    assert "text files only" in load_error(path, target="y")
+    assert (
+        load_error(path, target="y")
+        == f"target applies to tables only; {path.resolve()} holds arrays named x and y."
+    )
+    assert load_error(path, header=True) == (
+        f"header applies to delimited text files only, not to {path.resolve()}."
+    )
 
 
-def test_non_numeric_feature_names_the_column(tmp_path: Path) -> None:
-    path = write(tmp_path / "t.csv", "size,colour,label\n1,red,0\n2,blue,1\n3,red,0\n")
-    message = load_error(path)
-    assert message.startswith(f"Feature column 'colour' of {path.resolve()} is not numeric")
-    assert "'red'" in message and "categorical" in message
+def test_text_in_a_numeric_column_names_the_column_value_and_row(tmp_path: Path) -> None:
+    # Mostly numbers: "abc" is a typo, not a category.
+    path = write(tmp_path / "t.csv", "size,weight,label\n1,2.5,0\n2,abc,1\n3,4.5,0\n4,5.5,1\n")
+    assert load_error(path) == (
+        f"Feature column 'weight' of {path.resolve()} is numeric but holds 1 non-numeric value(s) (first: "
+        "'abc' in data row 2); fix or remove them (a column is categorical only when most of its values are text)."
+    )
+
+
+def test_half_numbers_half_text_is_still_numeric(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "a,b,label\n1,x,0\n2,1,1\n3,y,0\n4,2,1\n")
+    assert "Feature column 'b'" in load_error(path) and "'x' in data row 1" in load_error(path)
 
 
 def test_nan_feature_names_rows_and_column(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "a,b,label\n1,2,0\n3,,1\n5,inf,0\n7,8,1\n")
-    message = load_error(path)
-    assert message.startswith(f"2 rows of {path.resolve()} have missing or infinite feature values")
-    assert "column 'b', data row 2" in message
+    assert load_error(path) == (
+        f"2 rows of {path.resolve()} have missing or infinite feature values (first: column 'b', data row 2); "
+        "pass impute=True to replace them with the training split's medians."
+    )
+
+
+def test_question_mark_and_missing_category_count_as_missing(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "a,colour,label\n1,red,0\n2,blue,1\n?,red,0\n4,,1\n")
+    assert load_error(path).startswith(
+        f"2 rows of {path.resolve()} have missing or infinite feature values (first: column 'a', data row 3); "
+    )
 
 
 def test_missing_label(tmp_path: Path) -> None:
-    message = load_error(write(tmp_path / "t.csv", "a,label\n1,x\n2,\n3,y\n"))
-    assert "Target column 'label'" in message and "1 missing" in message
+    path = write(tmp_path / "t.csv", "a,label\n1,x\n2,\n3,y\n4,\n")
+    assert load_error(path) == (
+        f"Target column 'label' of {path.resolve()} has 2 missing values (first: data row 2); "
+        "drop those rows or fill in their labels."
+    )
+    numeric = write(tmp_path / "n.csv", "a,label\n1,0.5\n2,1.5\n3,\n")
+    assert load_error(numeric) == (
+        f"Target column 'label' of {numeric.resolve()} has 1 missing or infinite values (first: data row 3); "
+        "drop those rows or fill in their labels."
+    )
 
 
 def test_ragged_rows(tmp_path: Path) -> None:
@@ -147,7 +189,10 @@ def test_npz_nan_features(tmp_path: Path) -> None:
     x = np.ones((4, 3, 3))
     x[2, 1, 1] = np.nan
     np.savez(path, x=x, y=np.array([0, 1, 0, 1]))
-    assert load_error(path).startswith(f"1 rows of {path.resolve()} have missing or infinite feature values")
+    assert load_error(path) == (
+        f"1 rows of {path.resolve()} have missing or infinite feature values (first: x[2]); "
+        "pass impute=True to replace them with the training split's medians."
+    )
 
 
 def test_not_an_npz(tmp_path: Path) -> None:
@@ -168,5 +213,9 @@ def test_one_class_cannot_be_split(tmp_path: Path) -> None:
 def test_too_few_rows_in_a_class(tmp_path: Path) -> None:
     rows = [f"{i},{i % 3},common\n" for i in range(30)] + ["1,1,rare\n", "2,2,rare\n"]
     data = trainers.load_dataset(str(write(tmp_path / "t.csv", "".join(rows))))
-    with pytest.raises(DataError, match=r"^Class 'rare' of dataset 't' has only 2 row\(s\)"):
+    with pytest.raises(DataError) as info:
         trainers.split_dataset(data)
+    assert str(info.value) == (
+        "Class 'rare' of dataset 't' has only 2 row(s); stratified train/validation/test splitting needs at "
+        "least 3 per class."
+    )

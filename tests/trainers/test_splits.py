@@ -150,3 +150,18 @@ def test_fingerprint_sensitive_to_content_and_parameters(digits: Dataset) -> Non
     ]
     prints = [v.fingerprint for v in variants]
     assert base not in prints and len(set(prints)) == len(prints)
+
+
+def test_fingerprint_of_numeric_data_is_unchanged_by_the_new_data_layer(digits: Dataset) -> None:
+    # Studies are tied to their fingerprint: categorical columns, given test splits and imputation must not
+    # change it for numeric data without them.
+    assert split_dataset(digits, seed=3).fingerprint == (
+        "1f7fa6e78e3dee8191e60e1c36de8dc2ae0e42bd140885802f2e95c633be98bc"
+    )
+
+
+def test_table_splits_name_their_columns() -> None:
+    s = split_dataset(trainers.load_dataset("htru2"), seed=0)
+    assert s.feature_names == tuple(str(i) for i in range(8))
+    assert (s.encoded_columns, s.n_imputed, s.test_given) == ((), 0, False)
+    assert split_dataset(trainers.load_dataset("digits")).feature_names is None
