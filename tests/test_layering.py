@@ -63,7 +63,7 @@ try:
     runpy.run_module("search", run_name="__main__")
 except SystemExit as exc:
     assert exc.code == 0, exc.code
-heavy = sorted(m for m in ("tensorflow", "keras", "mlflow", "optuna", "sklearn") if m in sys.modules)
+heavy = sorted(m for m in ("tensorflow", "keras", "mlflow", "optuna", "sklearn", "numpy", "pandas") if m in sys.modules)
 print("HEAVY=" + ",".join(heavy))
 """
 

@@ -9,9 +9,12 @@ from search.runner import DEFAULT_DATASET, RunConfig
 from search.samplers import PRUNER_NAMES, SAMPLER_NAMES
 from search.study import DEFAULT_STORAGE
 from spaces import DEFAULT_FAMILIES
-from trainers import METRICS, TASKS
 
 DEFAULTS = RunConfig()
+# Spelled out rather than imported: importing trainers loads numpy, and --help must stay instant.
+# tests/search/test_cli.py checks that they match trainers.METRICS and trainers.TASKS.
+METRIC_CHOICES = ("accuracy", "balanced_accuracy", "auc", "f1", "rmse", "mae", "r2")
+TASK_CHOICES = ("classification", "regression")
 
 
 def add_parser(commands: Any) -> None:
@@ -27,7 +30,7 @@ def add_parser(commands: Any) -> None:
                       help="bundled name (digits, breast_cancer, wine, iris, diabetes, htru2), keras:mnist|fashion_mnist|cifar10, "
                            "openml:ID, or a CSV/TSV(.gz)/Parquet/NPZ path")
     data.add_argument("--target", default=None, help="label column of a CSV (name, or index without header); default: last")
-    data.add_argument("--task", choices=TASKS, default=None, help="override the task inferred from the labels")
+    data.add_argument("--task", choices=TASK_CHOICES, default=None, help="override the task inferred from the labels")
     data.add_argument("--impute", action="store_true",
                       help="fill missing/infinite feature values with the training split's median (default: refuse)")
     data.add_argument("--val-size", type=_fraction, default=DEFAULTS.val_size, help="validation fraction")
@@ -45,7 +48,7 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="batch size per replica")
     space.add_argument("--patience", type=_positive_int, default=None,
                        help="early-stopping patience in epochs (default: train every epoch)")
-    space.add_argument("--metric", choices=METRICS, default=None,
+    space.add_argument("--metric", choices=METRIC_CHOICES, default=None,
                        help="validation metric to optimise and test metric of the verdict (default: accuracy, "
                             "balanced_accuracy for imbalanced classes, rmse for regression)")
     space.add_argument("--seeds", type=_seed_count, default=DEFAULTS.seeds,

@@ -244,3 +244,11 @@ def test_regression_runs_end_to_end_with_rmse(tmp_path: Path, monkeypatch: pytes
     study = optuna.load_study(study_name="r", storage=storage)
     assert study.direction == optuna.study.StudyDirection.MINIMIZE
     assert study.user_attrs["metric"] == "rmse" and study.user_attrs["evaluation"]["metric"] == "rmse"
+
+
+def test_the_cli_choices_match_the_trainers_registries() -> None:
+    import trainers
+    from search.cli import run as run_command
+
+    assert run_command.METRIC_CHOICES == trainers.METRICS
+    assert run_command.TASK_CHOICES == trainers.TASKS
