@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spaces._common import check_shape, declare_activation_choice, declare_learning_rate, output_and_compile
+from spaces._common import (
+    HyperModel,
+    check_shape,
+    declare_activation_choice,
+    declare_learning_rate,
+    output_and_compile,
+)
 from spaces._families import DEFAULT_FAMILIES
 from spaces._hp import HyperParametersLike
 from spaces._mlp import MLPBuilder
@@ -123,30 +129,11 @@ def build_cnn(
 
 
 @dataclass(frozen=True)
-class CNNBuilder:
-    """A Keras-Tuner hypermodel as a plain callable carrying the data's shape (as ``MLPBuilder``).
+class CNNBuilder(HyperModel):
+    """``build_cnn(hp, ...)`` as a Keras-Tuner hypermodel carrying the data's shape (see ``HyperModel``)."""
 
-    ``CNNBuilder(...)(hp)`` and ``.build(hp)`` are ``build_cnn(hp, ...)`` with these arguments. The shape and
-    families are checked, and families stored as canonical names, at construction.
-    """
-
-    input_shape: tuple[int, ...]
-    n_outputs: int
-    task: str = "classification"
-    families: tuple[str, ...] = DEFAULT_FAMILIES
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "input_shape", tuple(self.input_shape))
-        object.__setattr__(self, "families", resolve_families(self.families))
-        _check_cnn_shape(self.input_shape, self.n_outputs, self.task)
-
-    def build(self, hp: HyperParametersLike) -> keras.Model:
-        return build_cnn(
-            hp, input_shape=self.input_shape, n_outputs=self.n_outputs, task=self.task, families=self.families
-        )
-
-    def __call__(self, hp: HyperParametersLike) -> keras.Model:
-        return self.build(hp)
+    build_fn = staticmethod(build_cnn)
+    check_fn = staticmethod(_check_cnn_shape)
 
 
 def builder_for(

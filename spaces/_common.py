@@ -6,12 +6,13 @@ Keras is imported inside the functions that build layers, so that ``import space
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from spaces._families import DEFAULT_FAMILIES
 from spaces._hp import ACTIVATION, HyperParametersLike, declare_activation
-from spaces._registry import get_family
+from spaces._registry import get_family, resolve_families
 
 if TYPE_CHECKING:
     import keras
@@ -116,3 +117,34 @@ def output_and_compile(
     model = keras.Model(inputs, outputs, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss, metrics=metrics)
     return model
+
+
+@dataclass(frozen=True)
+class HyperModel:
+    """A Keras-Tuner hypermodel as a plain callable carrying the data's shape.
+
+    ``Builder(...)(hp)`` and ``.build(hp)`` call the subclass's ``build_fn(hp, input_shape=..., n_outputs=...,
+    task=..., families=...)``. The shape (with the subclass's ``check_fn``) and the families are checked, and
+    families stored as canonical names, at construction, without importing Keras.
+    """
+
+    input_shape: tuple[int, ...]
+    n_outputs: int
+    task: str = "classification"
+    families: tuple[str, ...] = DEFAULT_FAMILIES
+
+    build_fn: ClassVar[Callable[..., Any]]
+    check_fn: ClassVar[Callable[[tuple[int, ...], int, str], None]]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_shape", tuple(self.input_shape))
+        object.__setattr__(self, "families", resolve_families(self.families))
+        type(self).check_fn(self.input_shape, self.n_outputs, self.task)
+
+    def build(self, hp: HyperParametersLike) -> keras.Model:
+        return type(self).build_fn(
+            hp, input_shape=self.input_shape, n_outputs=self.n_outputs, task=self.task, families=self.families
+        )
+
+    def __call__(self, hp: HyperParametersLike) -> keras.Model:
+        return self.build(hp)

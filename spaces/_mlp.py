@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spaces._common import check_shape, declare_activation_choice, declare_learning_rate, output_and_compile
+from spaces._common import (
+    HyperModel,
+    check_shape,
+    declare_activation_choice,
+    declare_learning_rate,
+    output_and_compile,
+)
 from spaces._families import DEFAULT_FAMILIES
 from spaces._hp import HyperParametersLike
 from spaces._registry import resolve_families
@@ -76,27 +82,8 @@ def build_mlp(
 
 
 @dataclass(frozen=True)
-class MLPBuilder:
-    """A Keras-Tuner hypermodel as a plain callable carrying the data's shape.
+class MLPBuilder(HyperModel):
+    """``build_mlp(hp, ...)`` as a Keras-Tuner hypermodel carrying the data's shape (see ``HyperModel``)."""
 
-    ``MLPBuilder(...)(hp)`` and ``.build(hp)`` are ``build_mlp(hp, ...)`` with these arguments. Families are
-    checked, and stored as canonical names, at construction.
-    """
-
-    input_shape: tuple[int, ...]
-    n_outputs: int
-    task: str = "classification"
-    families: tuple[str, ...] = DEFAULT_FAMILIES
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "input_shape", tuple(self.input_shape))
-        object.__setattr__(self, "families", resolve_families(self.families))
-        check_shape(self.input_shape, self.n_outputs, self.task)
-
-    def build(self, hp: HyperParametersLike) -> keras.Model:
-        return build_mlp(
-            hp, input_shape=self.input_shape, n_outputs=self.n_outputs, task=self.task, families=self.families
-        )
-
-    def __call__(self, hp: HyperParametersLike) -> keras.Model:
-        return self.build(hp)
+    build_fn = staticmethod(build_mlp)
+    check_fn = staticmethod(check_shape)
