@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from itertools import pairwise
 
+from search.plots import figure_bytes, pyplot
 from search.stats import FriedmanResult
 
 
@@ -30,10 +30,7 @@ def nonsignificant_groups(ranks: Sequence[float], cd: float) -> list[tuple[int, 
 def cd_diagram_png(result: FriedmanResult, title: str = "") -> bytes:
     """Average-rank axis (1 = best, on the left), families hanging left and right, the CD bar, and thick lines
     joining families whose average ranks differ by less than the critical difference."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = sorted(result.average_ranks, key=lambda f: (result.average_ranks[f], f))
     ranks = [result.average_ranks[f] for f in names]
@@ -87,7 +84,4 @@ def cd_diagram_png(result: FriedmanResult, title: str = "") -> bytes:
     caption = f"Friedman p = {result.p_value:.3g}, N = {result.n_datasets} datasets, alpha = {result.alpha:g}"
     ax.set_title(f"{title}\n{caption}" if title else caption, fontsize=10)
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_bytes(fig)

@@ -9,7 +9,17 @@ from typing import Any
 from search.summary import TrialRecord
 
 
-def _figure_bytes(fig: object) -> bytes:
+def pyplot() -> Any:
+    """matplotlib's pyplot on the off-screen Agg backend (no display is needed, or wanted, for artifacts)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def figure_bytes(fig: object) -> bytes:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
@@ -20,10 +30,7 @@ def _figure_bytes(fig: object) -> bytes:
 
 def family_scores_png(records: Sequence[TrialRecord], families: Sequence[str], metric: str) -> bytes:
     """Validation score of every complete trial, one column per family (a strip plot with the best marked)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(1.2 * max(len(families), 3) + 2, 4))
     for i, family in enumerate(families):
@@ -37,15 +44,12 @@ def family_scores_png(records: Sequence[TrialRecord], families: Sequence[str], m
     ax.set_ylabel(f"validation {metric}")
     ax.set_title("Complete trials per activation family (line: best)")
     ax.grid(axis="y", alpha=0.3)
-    return _figure_bytes(fig)
+    return figure_bytes(fig)
 
 
 def optimization_history_png(records: Sequence[TrialRecord], metric: str, direction: str) -> bytes:
     """Score per trial number and the best so far."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     done = sorted((r for r in records if r.state == "complete" and r.value is not None), key=lambda r: r.number)
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -63,15 +67,12 @@ def optimization_history_png(records: Sequence[TrialRecord], metric: str, direct
     ax.set_ylabel(f"validation {metric}")
     ax.set_title("Optimization history")
     ax.grid(alpha=0.3)
-    return _figure_bytes(fig)
+    return figure_bytes(fig)
 
 
 def verdict_scores_png(report: Mapping[str, Any]) -> bytes:
     """Test score per family with its 95 % confidence interval: tuned and Keras default side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows = report["families"]
     fig, ax = plt.subplots(figsize=(1.2 * max(len(rows), 3) + 2, 4))
@@ -93,15 +94,12 @@ def verdict_scores_png(report: Mapping[str, Any]) -> bytes:
     ax.set_title(f"{report['dataset']}: {len(report['seeds'])} seeds per family")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="best")
-    return _figure_bytes(fig)
+    return figure_bytes(fig)
 
 
 def activation_curves_png(report: Mapping[str, Any]) -> bytes:
     """Each family's activation and its derivative at the winning (tuned) parameters, on [-5, 5]."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
 
     from spaces import get_family
@@ -127,4 +125,4 @@ def activation_curves_png(report: Mapping[str, Any]) -> bytes:
         ax.set_ylim(-2.5, 5.0) if ax is ax_f else ax.set_ylim(-0.5, 1.6)
         ax.grid(alpha=0.3)
     ax_f.legend(fontsize=7, loc="upper left")
-    return _figure_bytes(fig)
+    return figure_bytes(fig)

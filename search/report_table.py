@@ -13,16 +13,21 @@ if TYPE_CHECKING:
     from search.runner import RunOutcome
 
 
-def print_outcome(outcome: RunOutcome) -> None:
+def stdout_console() -> Console:
+    """The console tables go to; a log file or a pipe gets 120 columns so tables are not squeezed to 80."""
     from rich.console import Console
+
+    console = Console(soft_wrap=True)
+    return console if console.is_terminal else Console(soft_wrap=True, width=120)
+
+
+def print_outcome(outcome: RunOutcome) -> None:
     from rich.table import Table
 
     from search.study import redact_url
     from search.tracking import ui_hint
 
-    console = Console(soft_wrap=True)
-    if not console.is_terminal:
-        console = Console(soft_wrap=True, width=120)  # a log file or a pipe: don't squeeze the table to 80
+    console = stdout_console()
     table = Table(title=f"Study {outcome.study_name!r}: best validation score per family")
     table.add_column("family")
     table.add_column(f"best val {outcome.metric}", justify="right")
@@ -52,15 +57,12 @@ def print_outcome(outcome: RunOutcome) -> None:
 
 def print_report(report: Mapping[str, Any], console: Console | None = None) -> None:
     """The verdict: per family the tuned and untuned test scores, latency and trial counts; then the chain."""
-    from rich.console import Console
     from rich.table import Table
 
     from search.report import TABLE_HEADER, chain_line, family_table_rows
 
     if console is None:
-        console = Console(soft_wrap=True)
-        if not console.is_terminal:
-            console = Console(soft_wrap=True, width=120)
+        console = stdout_console()
     table = Table(title=f"Verdict on {report['dataset']}: test {report['metric']}, {len(report['seeds'])} seeds "
                         f"per family (95 % CI)")
     for i, header in enumerate(TABLE_HEADER):

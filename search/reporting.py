@@ -68,13 +68,9 @@ def cross_dataset(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def rebuild_reports(study_names: Sequence[str], storage: str, output: Path | None) -> list[dict[str, Any]]:
     """Print (and with ``output``, write) every study's report, and the cross-dataset comparison if several."""
-    from rich.console import Console
+    from search.report_table import print_report, stdout_console
 
-    from search.report_table import print_report
-
-    console = Console(soft_wrap=True)
-    if not console.is_terminal:
-        console = Console(soft_wrap=True, width=120)
+    console = stdout_console()
     reports = [load_report(name, storage) for name in dict.fromkeys(study_names)]
     comparison = cross_dataset(reports) if len(reports) > 1 else None
 

@@ -75,8 +75,8 @@ def to_markdown(rows: Sequence[FamilyRow], metric: str) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r.family} | {_fmt(r.best_value)} | {'' if r.best_trial is None else r.best_trial} "
-            f"| {_fmt(r.default_value)} "
+            f"| {r.family} | {format_value(r.best_value)} | {'' if r.best_trial is None else r.best_trial} "
+            f"| {format_value(r.default_value)} "
             f"| {r.complete} | {r.pruned} | {r.failed} |"
         )
     return "\n".join(lines) + "\n"
@@ -86,9 +86,5 @@ def to_json(rows: Sequence[FamilyRow], metric: str, direction: str) -> str:
     return json.dumps({"metric": metric, "direction": direction, "families": [asdict(r) for r in rows]}, indent=2)
 
 
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4f}"
-
-
 def format_value(value: float | None) -> str:
-    return _fmt(value)
+    return "—" if value is None else f"{value:.4f}"
