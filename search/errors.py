@@ -8,3 +8,12 @@ class UsageError(Exception):
 
     Raised before anything is written (no Optuna study, no MLflow run is created).
     """
+
+
+class RunError(Exception):
+    """The run could not go on (the database stayed away, every trial failed): the CLI prints the one-line
+    message and exits with code 1. The study and the MLflow runs are left consistent and resumable."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the running trial is marked and every run is closed (exit 143)."""

@@ -7,13 +7,25 @@ A trial that fails (an exception, a non-finite loss) is logged and marked failed
 from __future__ import annotations
 
 import math
+import os
+import resource
+import socket
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from search.errors import Terminated
 from search.hp import OptunaHyperParameters
-from search.study import USER_ATTR_BASELINE, USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY, USER_ATTR_RUN_ID
+from search.storage import StorageUnavailable
+from search.study import (
+    USER_ATTR_BASELINE,
+    USER_ATTR_FAIL_REASON,
+    USER_ATTR_FAMILY,
+    USER_ATTR_RUN_ID,
+    USER_ATTR_WORKER,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -21,6 +33,9 @@ if TYPE_CHECKING:
 
     from search.tracking import Tracker
     from trainers import Splits, TrainConfig, TrainResult
+
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"  # which process ran a trial (user attr and MLflow tag)
 
 
 @dataclass(frozen=True)
@@ -68,9 +83,10 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             ctx.parent_run_id,
             study_name=ctx.study_name,
             trial_number=trial.number,
-            tags={"baseline": "true"} if baseline else {},
+            tags={"worker": WORKER_ID, **({"baseline": "true"} if baseline else {})},
         )
         trial.set_user_attr(USER_ATTR_RUN_ID, run_id)
+        trial.set_user_attr(USER_ATTR_WORKER, WORKER_ID)
         family = assign_family(trial, ctx.families)
         trial.set_user_attr(USER_ATTR_FAMILY, family)
         hp = OptunaHyperParameters(trial, fixed={**(ctx.fixed or {}), "activation": family})
@@ -82,7 +98,7 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             result = train_model(
                 lambda: ctx.builder(hp), ctx.splits, config, [pruning, EpochMetricsCallback(epochs)], metric=ctx.metric
             )
-            metrics = result_metrics(result)
+            metrics = {**result_metrics(result), **process_memory()}
             if pruning.pruned_at_epoch is not None:
                 state = "pruned"
                 raise optuna.TrialPruned(f"Pruned after epoch {pruning.pruned_at_epoch + 1}.")
@@ -93,12 +109,15 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             return value
         except optuna.TrialPruned:
             raise
-        except KeyboardInterrupt:
-            state, reason = "killed", "Interrupted by the user."
+        except KeyboardInterrupt as exc:
+            state = "killed"
+            reason = "Terminated (SIGTERM)." if isinstance(exc, Terminated) else "Interrupted by the user (Ctrl-C)."
+            trial.set_user_attr(USER_ATTR_FAIL_REASON, reason)
             raise
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}".strip()
-            trial.set_user_attr(USER_ATTR_FAIL_REASON, reason[:1000])
+            if not isinstance(exc, StorageUnavailable):  # else it could only wait out the retry window again
+                trial.set_user_attr(USER_ATTR_FAIL_REASON, reason[:1000])
             raise
         finally:
             epochs.flush()
@@ -132,3 +151,15 @@ def result_metrics(result: TrainResult) -> dict[str, float]:
         }
     )
     return metrics
+
+
+def process_memory() -> dict[str, float]:
+    """This worker's resident memory now and at its peak, in MB (logged per trial to watch growth)."""
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_kb / 1024 / (1024 if sys.platform == "darwin" else 1)  # macOS reports bytes
+    try:
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+    except (OSError, ValueError, IndexError):
+        current = peak
+    return {"worker_rss_mb": current, "worker_peak_rss_mb": peak}

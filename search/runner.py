@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from search.errors import UsageError
+from search.errors import RunError, Terminated, UsageError
 from search.study import DEFAULT_STORAGE, USER_ATTR_PARENT_RUNS, redact_url, trial_records
 from spaces import DEFAULT_FAMILIES
 
@@ -49,6 +49,11 @@ class RunConfig:
     devices: tuple[str, ...] | None = None
     baselines: bool = True
     seeds: int = 5  # re-evaluation seeds per family (0: no re-evaluation, no verdict)
+    workers: int | None = 1  # None: what fits the machine (GPUs / gpus_per_trial, else cores and memory)
+    gpus_per_trial: int | None = None  # None: 1 when GPUs are visible
+    max_failures: int = 5  # stop after this many failed trials in a row
+    heartbeat: int = 10  # seconds between a running trial's heartbeats
+    grace: int = 60  # seconds without a heartbeat after which a trial's worker is declared dead
     extra_tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -64,6 +69,8 @@ class RunOutcome:
     rows: list[Any]
     report: dict[str, Any] | None
     wall_seconds: float
+    error: str | None = None  # why the run stopped early (the CLI exits with 1)
+    signal: str | None = None  # SIGINT / SIGTERM when interrupted (the CLI exits with 130 / 143)
 
 
 def run_search(config: RunConfig, console: Console) -> RunOutcome:
@@ -86,6 +93,15 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         f"metric val {metric} ({direction})"
     )
 
+    from search import pool
+
+    plans = pool.plan_workers(
+        requested=config.workers,
+        gpus=pool.visible_gpus(),
+        gpus_per_trial=config.gpus_per_trial,
+        cpu_count=os.cpu_count() or 1,
+        memory_bytes=pool.available_memory(),
+    )
     if config.devices:
         try:
             trainers.make_strategy(config.devices)  # an unknown device fails here, not in every trial
@@ -95,23 +111,37 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     import optuna
 
     from search.samplers import make_pruner, make_sampler
-    from search.study import open_study
+    from search.spec import USER_ATTR_SPACE, USER_ATTR_SPEC, StudySpec, space_signature
+    from search.storage import StorageUnavailable
+    from search.study import open_storage, open_study
+    from search.tracking import Tracker, resolve_tracking_uri
+    from search.worker import StaleTrialHandler
+    from spaces import builder_for
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     study_name = config.study or f"{dataset.name}-activations"
+    builder = builder_for(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families))
     identity = {
         "dataset": dataset.name,
         "fingerprint": splits.fingerprint,
         "families": list(config.families),
         "metric": metric,
         "direction": direction,
+        USER_ATTR_SPACE: space_signature(builder, config.families),
     }
+    tracking_uri = resolve_tracking_uri(config.tracking_uri)
+    storage = open_storage(
+        config.storage,
+        heartbeat_interval=config.heartbeat,
+        grace_period=config.grace,
+        on_stale=StaleTrialHandler(lambda: Tracker(tracking_uri), config.grace),
+    )
     probe_sampler = make_sampler(config.sampler, config.seed)
     pruner = make_pruner(config.pruner, config.epochs)
     study, created = open_study(
         name=study_name,
-        storage=config.storage,
+        storage=storage,
         direction=direction,
         sampler=probe_sampler,
         pruner=pruner,
@@ -125,18 +155,19 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         f"study {study_name!r} in {redact_url(config.storage)}: "
         + ("new" if created else f"resumed with {n_before} trials")
     )
+    spec = StudySpec(
+        dataset=config.dataset, target=config.target, task=config.task, impute=config.impute,
+        val_size=config.val_size, test_size=config.test_size, seed=config.seed, families=tuple(config.families),
+        metric=metric, epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
+        sampler=config.sampler, pruner=config.pruner,
+    )  # fmt: skip
+    study.set_user_attr(USER_ATTR_SPEC, spec.to_attr())
 
-    from search.tracking import Tracker, resolve_tracking_uri
-    from spaces import builder_for
-
-    builder = builder_for(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families))
-
-    tracking_uri = resolve_tracking_uri(config.tracking_uri)
     tracker = Tracker(tracking_uri)
     experiment_id = tracker.experiment_id(config.experiment or f"activation-search/{dataset.name}")
     params = {k: v for k, v in asdict(config).items() if k not in ("extra_tags", "storage", "tracking_uri")}
     params.update(study=study_name, metric=metric, direction=direction, n_rows=n_rows, task=splits.task,
-                  builder=type(builder).__name__)
+                  builder=type(builder).__name__, workers=len(plans))
     parent_run_id = tracker.start_parent(
         experiment_id,
         run_name=f"{study_name} (+{config.trials or 'timed'} trials per family)",
@@ -162,14 +193,24 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     )
     study.set_user_attr(USER_ATTR_PARENT_RUNS, [*study.user_attrs.get(USER_ATTR_PARENT_RUNS, []), parent_run_id])
 
+    from search.budget import enqueue_slots, plan_slots, waiting_families
     from search.objective import TrialContext, make_objective
     from search.progress import TrialProgress
 
-    if created and config.baselines:
-        from search.baselines import enqueue_baselines
+    n_trials = None
+    if config.trials:
+        baselines = None
+        if created and config.baselines:
+            from search.baselines import baseline_params
 
-        n = enqueue_baselines(study, builder, config.families)
-        console.print(f"enqueued the Keras-default configuration of {n} families as the first trials")
+            defaults = baseline_params(builder, config.families)
+            baselines = {f: {k: v for k, v in p.items() if k != "activation"} for f, p in zip(config.families, defaults, strict=True)}
+            console.print(f"the first trial of each of the {len(baselines)} families is its Keras-default configuration")
+        leftover = waiting_families(study)
+        enqueue_slots(study, plan_slots(config.families, config.trials, waiting=leftover, baselines=baselines))
+        n_trials = config.trials * len(config.families)
+        if leftover:
+            console.print(f"{len(leftover)} trials queued by an earlier, interrupted run count towards this budget")
     context = TrialContext(
         splits=splits,
         builder=builder,
@@ -178,7 +219,7 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
             batch_size=config.batch_size,
             seed=config.seed,
             patience=config.patience,
-            devices=config.devices,
+            devices=config.devices or _pinned_devices(plans),
         ),
         tracker=tracker,
         experiment_id=experiment_id,
@@ -187,25 +228,27 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         metric=metric,
         families=tuple(config.families),
     )
-    status, report = "FAILED", None
-    n_trials = config.trials * len(config.families) if config.trials else None
+    status, report, error, exit_signal, readable = "FAILED", None, None, None, True
     try:
         with TrialProgress(console, n_trials, metric) as progress:
-            study.optimize(
-                make_objective(context),
-                n_trials=n_trials,
-                timeout=config.timeout,
-                catch=(Exception,),
-                callbacks=[progress],
-                gc_after_trial=False,
-            )
+            if len(plans) == 1:
+                from search.worker import work
+
+                work(study, make_objective(context), budgeted=n_trials is not None, storage=storage, callbacks=[progress],
+                     timeout=config.timeout, max_failures=config.max_failures)
+            else:
+                _run_pool(config, plans, study, study_name, tracking_uri, parent_run_id, progress, console)
         if config.seeds:
             report = _verdict(config, study, context, dataset.name, direction, console)
         status = "FINISHED"
-    except KeyboardInterrupt:  # Ctrl-C: close the runs, keep the summary, let the CLI exit with 130
-        status = "KILLED"
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: close the runs, keep the summary, exit 130/143
+        status, exit_signal = "KILLED", ("SIGTERM" if isinstance(exc, Terminated) else "SIGINT")
+    except RunError as exc:
+        error = str(exc)
+        readable = not isinstance(exc, StorageUnavailable)
     finally:
-        rows = _finish(study, tracker, parent_run_id, status, list(config.families), metric, direction, report)
+        rows = _finish(study if readable else None, tracker, parent_run_id, status, list(config.families), metric,
+                       direction, report)
     return RunOutcome(
         study_name=study_name,
         storage=config.storage,
@@ -217,7 +260,55 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         rows=rows,
         report=report,
         wall_seconds=time.perf_counter() - started,
+        error=error,
+        signal=exit_signal,
     )
+
+
+def _pinned_devices(plans: list[Any]) -> tuple[str, ...] | None:
+    """One in-process worker given part of the GPUs (``--gpus-per-trial K`` < visible): its first K."""
+    if len(plans) == 1 and plans[0].gpus:
+        import tensorflow as tf
+
+        visible = tf.config.list_logical_devices("GPU")
+        if len(plans[0].gpus) < len(visible):
+            return tuple(d.name for d in visible[: len(plans[0].gpus)])
+    return None
+
+
+def _run_pool(
+    config: RunConfig,
+    plans: list[Any],
+    study: Any,
+    study_name: str,
+    tracking_uri: str,
+    parent_run_id: str,
+    progress: Any,
+    console: Console,
+) -> None:
+    from search.pool import WorkerPool, worker_command
+    from search.worker import POLL_S
+
+    options = ["--max-failures", str(config.max_failures), "--heartbeat", str(config.heartbeat),
+               "--grace", str(config.grace)]
+    if config.timeout is not None:
+        options += ["--timeout", str(config.timeout)]
+    if config.trials is None:
+        options.append("--unbudgeted")
+    commands = [
+        worker_command(study_name, tracking_uri=tracking_uri, parent_run_id=parent_run_id, index=p.index, options=options)
+        for p in plans
+    ]
+    gpus = "; ".join(f"worker {p.index}: GPUs {','.join(p.gpus)}" for p in plans if p.gpus)
+    threads = plans[0].threads
+    console.print(f"{len(plans)} workers" + (f" ({gpus})" if gpus else f", {threads} CPU thread(s) each" if threads else ""))
+    pool = WorkerPool(plans, commands, config.storage)
+    pool.wait(study, progress, poll_s=POLL_S / 2)
+    from optuna.trial import TrialState
+
+    left = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)))
+    if left and config.timeout is None:
+        raise RunError(f"The workers exited with {left} trials not run; rerun with the same --study to run them.")
 
 
 def _verdict(config: RunConfig, study: Any, context: Any, dataset: str, direction: str, console: Console) -> dict[str, Any]:
@@ -256,11 +347,16 @@ def _finish(
     direction: str,
     report: dict[str, Any] | None,
 ) -> list[Any]:
-    """Summarise the whole study (every invocation's trials) and the verdict onto this invocation's parent run."""
+    """Summarise the whole study (every invocation's trials) and the verdict onto this invocation's parent run.
+
+    ``study`` is None when its database is gone: the parent run is still closed, with what is known."""
     from search import plots
     from search import report as reporting
     from search.summary import summarize, to_json, to_markdown
 
+    if study is None:
+        tracker.finish_parent(parent_run_id, status=status, tags={"error": "Optuna storage unreachable"})
+        return []
     records = trial_records(study)
     rows = summarize(records, families, direction)
     metrics: dict[str, float] = {}

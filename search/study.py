@@ -16,13 +16,14 @@ DEFAULT_STORAGE = "sqlite:///optuna.db"
 
 # What a study is about. Resuming it with other values would mix incomparable trials (other data, another
 # metric) or break Optuna's search space (another family list), so it is refused.
-IDENTITY_KEYS = ("dataset", "fingerprint", "families", "metric", "direction")
+IDENTITY_KEYS = ("dataset", "fingerprint", "families", "metric", "direction", "space_signature")
 
 USER_ATTR_FAMILY = "family"
 USER_ATTR_BASELINE = "baseline"  # the family's Keras-default configuration
 USER_ATTR_RUN_ID = "mlflow_run_id"
 USER_ATTR_FAIL_REASON = "fail_reason"
 USER_ATTR_PARENT_RUNS = "mlflow_parent_run_ids"
+USER_ATTR_WORKER = "worker"  # host:pid of the process that ran the trial
 
 
 def redact_url(url: str) -> str:
@@ -30,10 +31,23 @@ def redact_url(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
+def open_storage(url: str, **options: Any) -> Any:
+    """The study's shared storage (:class:`search.storage.ResilientStorage`); a bad URL, a database that
+    cannot be reached or an unwritable file is a :class:`UsageError` naming the URL (without its password)."""
+    from search.storage import ResilientStorage, StorageUnavailable
+
+    try:
+        return ResilientStorage(url, **options)
+    except StorageUnavailable as exc:
+        raise UsageError(f"Cannot open Optuna storage {redact_url(url)!r}: {exc}") from exc
+    except Exception as exc:
+        raise UsageError(f"Cannot open Optuna storage {redact_url(url)!r}: {_one_line(exc)}") from exc
+
+
 def open_study(
     *,
     name: str,
-    storage: str,
+    storage: Any,
     direction: str,
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
@@ -51,8 +65,6 @@ def open_study(
         existing = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
     except KeyError:
         existing = None
-    except Exception as exc:  # bad URL, unreachable server, unwritable file
-        raise UsageError(f"Cannot open Optuna storage {redact_url(storage)!r}: {_one_line(exc)}") from exc
 
     if existing is not None:
         _check_identity(name, existing, identity)

@@ -118,6 +118,14 @@ class Tracker:
         self._log(run_id, params=params, metrics=metrics, tags=tags)
         self.client.set_terminated(run_id, status=RUN_STATUS[state])
 
+    def close_killed_trial(self, run_id: str, *, reason: str) -> None:
+        """Close the run of a trial whose worker died (it could not close it itself) as KILLED."""
+        run = self.client.get_run(run_id)
+        if run.info.status in ("FINISHED", "FAILED", "KILLED"):
+            return
+        self._log(run_id, tags={TAG_STATE: "killed", TAG_FAIL_REASON: reason})
+        self.client.set_terminated(run_id, status="KILLED")
+
     def log_dataset(
         self,
         run_id: str,

@@ -40,13 +40,13 @@ def add_parser(commands: Any) -> None:
     space = p.add_argument_group("search")
     space.add_argument("--families", type=_names, default=",".join(DEFAULT_FAMILIES),
                        help="comma-separated activation families to search")
-    space.add_argument("--trials", type=_positive_int, default=DEFAULTS.trials,
+    space.add_argument("--trials", type=positive_int, default=DEFAULTS.trials,
                        help="trials to add per family in this invocation (every family gets the same budget)")
-    space.add_argument("--timeout", type=_positive_float, default=None,
+    space.add_argument("--timeout", type=positive_float, default=None,
                        help="stop starting new trials after this many seconds")
-    space.add_argument("--epochs", type=_positive_int, default=DEFAULTS.epochs, help="epochs per trial")
-    space.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="batch size per replica")
-    space.add_argument("--patience", type=_positive_int, default=None,
+    space.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs, help="epochs per trial")
+    space.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size, help="batch size per replica")
+    space.add_argument("--patience", type=positive_int, default=None,
                        help="early-stopping patience in epochs (default: train every epoch)")
     space.add_argument("--metric", choices=METRIC_CHOICES, default=None,
                        help="validation metric to optimise and test metric of the verdict (default: accuracy, "
@@ -61,6 +61,21 @@ def add_parser(commands: Any) -> None:
                        help="do not start a new study with each family's Keras-default configuration")
     space.add_argument("--devices", type=_names, default=None,
                        help="force the devices of each trial, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
+
+    scale = p.add_argument_group("workers and faults")
+    scale.add_argument("--workers", type=_workers, default=1,
+                       help="trials run side by side, one process each ('auto': what fits the machine: one per GPU "
+                            "group, else one per core with 2 GiB of memory each)")
+    scale.add_argument("--gpus-per-trial", type=_non_negative_int, default=None,
+                       help="GPUs each worker gets (pinned with CUDA_VISIBLE_DEVICES); 2+ trains under "
+                            "MirroredStrategy (default: 1 when GPUs are visible, 0 = CPU)")
+    scale.add_argument("--max-failures", type=positive_int, default=DEFAULTS.max_failures,
+                       help="stop with an error after this many failed trials in a row")
+    scale.add_argument("--heartbeat", type=positive_int, default=DEFAULTS.heartbeat,
+                       help="seconds between a running trial's heartbeats")
+    scale.add_argument("--grace", type=positive_int, default=DEFAULTS.grace,
+                       help="seconds without a heartbeat after which a trial's worker is declared dead and the "
+                            "trial re-queued")
 
     store = p.add_argument_group("storage and tracking")
     store.add_argument("--study", default=None, help="study name (default: <dataset>-activations); same name resumes")
@@ -98,6 +113,11 @@ def handle(args: argparse.Namespace) -> int:
         metric=args.metric,
         task=args.task,
         impute=args.impute,
+        workers=args.workers,
+        gpus_per_trial=args.gpus_per_trial,
+        max_failures=args.max_failures,
+        heartbeat=args.heartbeat,
+        grace=args.grace,
     )
     quiet_tensorflow()
     from rich.console import Console
@@ -114,25 +134,44 @@ def handle(args: argparse.Namespace) -> int:
 
         raise UsageError(str(exc)) from exc
     print_outcome(outcome)
-    return 130 if outcome.status == "KILLED" else 0
+    if outcome.error:
+        from search.errors import RunError
+
+        raise RunError(outcome.error)
+    if outcome.signal:
+        return 143 if outcome.signal == "SIGTERM" else 130
+    return 0
 
 
 def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, but got {value}")
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
     value = float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, but got {value}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, but got {value}")
+    return value
+
+
+def _workers(text: str) -> int | None:
+    if text.strip().lower() == "auto":
+        return None
+    return positive_int(text)
 
 
 def _seed_count(text: str) -> int:

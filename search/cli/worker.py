@@ -1,0 +1,66 @@
+"""``python -m search worker``: join a running study from this machine (or any other) and run its queued trials."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from search.cli.run import positive_float, positive_int
+from search.errors import UsageError
+
+ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # same name as search.pool.ENV_STORAGE (kept import-free for --help)
+
+
+def add_parser(commands: Any) -> None:
+    p = commands.add_parser(
+        "worker",
+        help="join a study started by `run` and run its queued trials (several machines share one storage)",
+        description="Join study NAME in a shared Optuna storage (PostgreSQL for several machines) and run its "
+        "queued trials until none is left. The data, metric, families and training settings come from the "
+        "storage; a worker whose data or code differs from the study's is refused.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--study", required=True, help="study name, as given to (or printed by) `search run`")
+    p.add_argument("--storage", default=None,
+                   help=f"Optuna storage URL, e.g. postgresql://user:pw@host/db (default: ${ENV_STORAGE})")
+    p.add_argument("--tracking-uri", default=None,
+                   help="MLflow tracking URI of the study, e.g. http://host:5000 (default: $MLFLOW_TRACKING_URI)")
+    p.add_argument("--parent-run-id", default=None, help="MLflow run to nest trials under (default: the study's latest)")
+    p.add_argument("--index", type=int, default=0, help="worker number (seeds its sampler)")
+    p.add_argument("--timeout", type=positive_float, default=None, help="stop starting trials after this many seconds")
+    p.add_argument("--max-failures", type=positive_int, default=5,
+                   help="stop after this many failed trials in a row")
+    p.add_argument("--heartbeat", type=positive_int, default=10, help="seconds between a running trial's heartbeats")
+    p.add_argument("--grace", type=positive_int, default=60,
+                   help="seconds without a heartbeat after which a trial's worker is declared dead and it is re-queued")
+    p.add_argument("--unbudgeted", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from search.runner import quiet_tensorflow
+
+    storage = args.storage or os.environ.get(ENV_STORAGE)
+    if not storage:
+        raise UsageError(f"worker needs --storage (or ${ENV_STORAGE}): the URL of the study's Optuna storage.")
+    quiet_tensorflow()
+    from rich.console import Console
+
+    from search.join import WorkerOptions, run_worker
+    from trainers import DataError
+
+    console = Console(stderr=True, soft_wrap=True)
+    options = WorkerOptions(
+        study=args.study, storage=storage, tracking_uri=args.tracking_uri, parent_run_id=args.parent_run_id,
+        index=args.index, timeout=args.timeout, max_failures=args.max_failures, heartbeat=args.heartbeat,
+        grace=args.grace, budgeted=not args.unbudgeted,
+    )  # fmt: skip
+    try:
+        stats = run_worker(options, console)
+    except DataError as exc:
+        raise UsageError(str(exc)) from exc
+    console.print(
+        f"worker {args.index} done: {stats.complete} complete, {stats.pruned} pruned, {stats.failed} failed trials"
+    )
+    return 0

@@ -1,0 +1,114 @@
+"""``search worker``: join a study that ``search run`` started, from this machine or any other.
+
+Everything the worker needs comes from the storage: the data source and split, the metric, the families and
+the training settings (the study's spec), the MLflow parent run to nest trials under. The worker loads the
+data itself and refuses to work when its fingerprint or its code's search space differs from the study's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from search.errors import UsageError
+from search.study import USER_ATTR_PARENT_RUNS, redact_url
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from search.worker import WorkerStats
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    study: str
+    storage: str
+    tracking_uri: str | None = None
+    parent_run_id: str | None = None
+    index: int = 0
+    timeout: float | None = None
+    max_failures: int = 5
+    heartbeat: int = 10
+    grace: int = 60
+    budgeted: bool = True
+
+
+def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
+    import optuna
+
+    import trainers
+    from search.objective import TrialContext, make_objective
+    from search.samplers import make_pruner, make_sampler
+    from search.spec import USER_ATTR_SPACE, StudySpec, check_space, space_signature
+    from search.study import open_storage
+    from search.tracking import Tracker, resolve_tracking_uri
+    from search.worker import StaleTrialHandler, work
+    from spaces import builder_for
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    tracking_uri = resolve_tracking_uri(options.tracking_uri)
+    storage = open_storage(
+        options.storage,
+        heartbeat_interval=options.heartbeat,
+        grace_period=options.grace,
+        on_stale=StaleTrialHandler(lambda: Tracker(tracking_uri), options.grace),
+    )
+    try:
+        attrs = optuna.load_study(study_name=options.study, storage=storage).user_attrs
+    except KeyError:
+        raise UsageError(
+            f"No study {options.study!r} in {redact_url(options.storage)}; start it with `python -m search run "
+            f"--study {options.study} --storage ...` first."
+        ) from None
+    spec = StudySpec.from_attrs(options.study, attrs)
+    dataset = trainers.load_dataset(spec.dataset, target=spec.target, task=spec.task, impute=spec.impute)
+    splits = trainers.split_dataset(dataset, val_size=spec.val_size, test_size=spec.test_size, seed=spec.seed)
+    if splits.fingerprint != attrs.get("fingerprint"):
+        raise UsageError(
+            f"The data this worker loaded from {spec.dataset!r} has fingerprint {splits.fingerprint[:12]}, but study "
+            f"{options.study!r} was created with {str(attrs.get('fingerprint'))[:12]}: its trials would not be "
+            f"comparable; give this machine the same data."
+        )
+    builder = builder_for(splits.input_shape, splits.n_outputs, splits.task, spec.families)
+    check_space(options.study, attrs.get(USER_ATTR_SPACE), space_signature(builder, spec.families))
+
+    parents = attrs.get(USER_ATTR_PARENT_RUNS) or []
+    parent_run_id = options.parent_run_id or (parents[-1] if parents else None)
+    if parent_run_id is None:
+        raise UsageError(f"Study {options.study!r} has no MLflow parent run; start it with `python -m search run`.")
+    tracker = Tracker(tracking_uri)
+    try:
+        experiment_id = tracker.client.get_run(parent_run_id).info.experiment_id
+    except Exception as exc:
+        raise UsageError(
+            f"MLflow parent run {parent_run_id} of study {options.study!r} is not in {redact_url(tracking_uri)}; "
+            f"pass the study's --tracking-uri."
+        ) from exc
+
+    study = optuna.load_study(study_name=options.study, storage=storage, pruner=make_pruner(spec.pruner, spec.epochs))
+    # Each worker its own stream of suggestions (TPE's constant liar keeps concurrent ones apart).
+    study.sampler = make_sampler(spec.sampler, spec.seed + len(study.get_trials(deepcopy=False)) + 7919 * (options.index + 1))
+    context = TrialContext(
+        splits=splits,
+        builder=builder,
+        train_config=trainers.TrainConfig(
+            epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed, patience=spec.patience
+        ),
+        tracker=tracker,
+        experiment_id=experiment_id,
+        parent_run_id=parent_run_id,
+        study_name=options.study,
+        metric=spec.metric,
+        families=spec.families,
+    )
+    console.print(f"worker {options.index} joined study {options.study!r} ({dataset.name}, {spec.metric})")
+    return work(
+        study,
+        make_objective(context),
+        budgeted=options.budgeted,
+        storage=storage,
+        timeout=options.timeout,
+        max_failures=options.max_failures,
+    )

@@ -1,0 +1,215 @@
+"""Several workers on one machine: one ``search worker`` process each, sharing the study through its storage.
+
+One process per worker, not threads: TensorFlow does not give memory back between trials in one process
+(Keras Tuner #395, Optuna #3050), and each process can be pinned to its own GPUs with
+``CUDA_VISIBLE_DEVICES`` (or, on a CPU, to its share of the cores). Scheduling is Optuna's: the workers take
+queued trials from the shared storage; this module only starts them, reports their trials, forwards Ctrl-C
+and SIGTERM, and collects their exit codes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from search.errors import RunError, UsageError
+
+if TYPE_CHECKING:
+    import optuna
+
+ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # the storage URL travels in the environment: it may hold a password
+WORKER_MEMORY_BYTES = 2 * 1024**3  # what one worker may take (TensorFlow, the data, a small model)
+STOP_GRACE_S = 60.0  # after Ctrl-C/SIGTERM, how long workers get to close their trials
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    index: int
+    gpus: tuple[str, ...] = ()  # CUDA_VISIBLE_DEVICES of this worker; () on a CPU
+    threads: int | None = None  # TensorFlow intra-op threads (CPU workers); None: TensorFlow's default
+
+    def env(self, base: Mapping[str, str]) -> dict[str, str]:
+        env = dict(base)
+        if self.gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(self.gpus)
+        elif self.threads is not None:
+            env["CUDA_VISIBLE_DEVICES"] = env.get("CUDA_VISIBLE_DEVICES", "")
+            for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
+                env[name] = str(self.threads)
+            env["TF_NUM_INTEROP_THREADS"] = "1"
+        return env
+
+
+def visible_gpus(env: Mapping[str, str] = os.environ, nvidia_smi: Callable[[], str | None] | None = None) -> tuple[str, ...]:
+    """The GPUs this process may use, without importing TensorFlow: ``CUDA_VISIBLE_DEVICES`` when set, else
+    what ``nvidia-smi -L`` lists."""
+    if "CUDA_VISIBLE_DEVICES" in env:
+        text = env["CUDA_VISIBLE_DEVICES"].strip()
+        if not text or text == "-1":
+            return ()
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    listing = (nvidia_smi or _nvidia_smi)()
+    if not listing:
+        return ()
+    return tuple(str(i) for i, line in enumerate(ln for ln in listing.splitlines() if ln.startswith("GPU ")))
+
+
+def plan_workers(
+    *,
+    requested: int | None,
+    gpus: Sequence[str],
+    gpus_per_trial: int | None,
+    cpu_count: int,
+    memory_bytes: int | None,
+) -> list[WorkerPlan]:
+    """Which workers to start, and what each gets.
+
+    With G visible GPUs and K GPUs per trial (default 1): G // K workers (or ``requested``, if it fits), worker
+    i pinned to GPUs ``[i*K, (i+1)*K)``; a worker with K >= 2 trains under ``MirroredStrategy``. On a CPU:
+    ``requested`` workers (default: as many as there are cores and 2 GiB of available memory each), each with
+    an equal share of the cores as TensorFlow threads.
+    """
+    if requested is not None and requested < 1:
+        raise UsageError(f"--workers must be at least 1, but got {requested}.")
+    if gpus_per_trial is not None and gpus_per_trial < 0:
+        raise UsageError(f"--gpus-per-trial must be 0 (CPU) or more, but got {gpus_per_trial}.")
+    if gpus and gpus_per_trial != 0:
+        k = gpus_per_trial or 1
+        if k > len(gpus):
+            raise UsageError(f"--gpus-per-trial {k}, but only {len(gpus)} GPU(s) are visible ({','.join(gpus)}).")
+        most = len(gpus) // k
+        n = requested or most
+        if n > most:
+            raise UsageError(
+                f"--workers {n} with --gpus-per-trial {k} needs {n * k} GPUs, but {len(gpus)} are visible."
+            )
+        return [WorkerPlan(i, tuple(gpus[i * k : (i + 1) * k])) for i in range(n)]
+    if gpus_per_trial:
+        raise UsageError(f"--gpus-per-trial {gpus_per_trial}, but no GPU is visible (CUDA_VISIBLE_DEVICES, nvidia-smi).")
+    cores = max(1, cpu_count)
+    fits = cores if memory_bytes is None else max(1, min(cores, memory_bytes // WORKER_MEMORY_BYTES))
+    n = requested or fits
+    if n == 1:
+        return [WorkerPlan(0)]
+    return [WorkerPlan(i, (), max(1, cores // n)) for i in range(n)]
+
+
+def worker_command(study: str, *, tracking_uri: str, parent_run_id: str, index: int, options: Sequence[str]) -> list[str]:
+    return [
+        sys.executable, "-m", "search", "worker",
+        "--study", study,
+        "--tracking-uri", tracking_uri,
+        "--parent-run-id", parent_run_id,
+        "--index", str(index),
+        *options,
+    ]  # fmt: skip
+
+
+class WorkerPool:
+    """Starts the planned workers, reports their finished trials, and waits for them."""
+
+    def __init__(self, plans: Sequence[WorkerPlan], commands: Sequence[list[str]], storage_url: str) -> None:
+        self._logs = Path(tempfile.mkdtemp(prefix="search-workers-"))
+        self.procs: list[subprocess.Popen[bytes]] = []
+        for plan, command in zip(plans, commands, strict=True):
+            env = plan.env({**os.environ, ENV_STORAGE: storage_url})
+            with open(self._logs / f"worker-{plan.index}.log", "wb") as log:
+                # Own session: a Ctrl-C at the terminal reaches the pool, which forwards it exactly once.
+                self.procs.append(
+                    subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                )
+
+    def wait(self, study: optuna.Study, on_trial: Callable[[optuna.Study, Any], None], poll_s: float = 2.0) -> None:
+        """Until every worker has exited: report each newly finished trial; then raise if one failed.
+
+        Ctrl-C or SIGTERM (as ``KeyboardInterrupt``) is forwarded to the workers, which close their trials;
+        the pool waits for them and re-raises.
+        """
+        reported = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+        try:
+            while True:
+                running = [p for p in self.procs if p.poll() is None]
+                for trial in study.get_trials(deepcopy=False):
+                    if trial.state.is_finished() and trial.number not in reported:
+                        reported.add(trial.number)
+                        on_trial(study, trial)
+                if not running:
+                    break
+                time.sleep(poll_s)
+        except KeyboardInterrupt as exc:
+            from search.errors import Terminated
+
+            self.stop(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+            raise
+        self._raise_for_failures()
+        shutil.rmtree(self._logs, ignore_errors=True)
+
+    def stop(self, sig: int) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(sig)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()  # its trial goes stale and is re-queued on resume
+
+    def _raise_for_failures(self) -> None:
+        """A worker that stopped with an error (code 1: too many failures, the database gone; 2: refused)
+        fails the run; one killed by a signal only warns when another finished the work."""
+        failures = [
+            (proc.returncode, f"worker {i} exited with {_describe(proc.returncode)}: {self._last_line(i)}")
+            for i, proc in enumerate(self.procs)
+            if proc.returncode
+        ]
+        if any(code in (1, 2) for code, _ in failures) or len(failures) == len(self.procs):
+            raise RunError("; ".join(line for _, line in failures) + f" (worker logs in {self._logs})")
+        for _, line in failures:
+            print(f"warning: {line}", file=sys.stderr)
+
+    def _last_line(self, index: int) -> str:
+        try:
+            lines = (self._logs / f"worker-{index}.log").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no log"
+        errors = [line for line in lines if line.startswith("error:")]
+        return (errors or lines or ["no output"])[-1][:300]
+
+
+def _describe(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
+
+
+def _nvidia_smi() -> str | None:
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        return subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo (Linux), in bytes."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

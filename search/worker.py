@@ -1,0 +1,172 @@
+"""One worker's loop: take queued trials from the study until none is left, surviving other workers' deaths.
+
+The same loop runs inside ``search run`` (one worker) and in every ``search worker`` process (several
+workers on one machine, or on many machines sharing a PostgreSQL storage).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from search.errors import RunError
+from search.storage import MAX_RETRIES_PER_TRIAL, NoQueuedTrials
+from search.study import USER_ATTR_RUN_ID
+
+if TYPE_CHECKING:
+    import optuna
+
+DEFAULT_MAX_FAILURES = 5
+POLL_S = 2.0
+
+
+class TooManyFailures(RunError):
+    """``max_failures`` trials in a row failed: something systematic is wrong, the budget is not burnt on it."""
+
+
+@dataclass
+class WorkerStats:
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    consecutive_failures: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.complete + self.pruned + self.failed
+
+
+def work(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    *,
+    budgeted: bool,
+    storage: Any = None,
+    callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
+    timeout: float | None = None,
+    max_failures: int = DEFAULT_MAX_FAILURES,
+    poll_s: float = POLL_S,
+) -> WorkerStats:
+    """Run trials of ``study`` until the work is done; returns what this worker did.
+
+    Args:
+        storage: The study's :class:`~search.storage.ResilientStorage` (Optuna wraps it in a cache).
+        budgeted: Only queued trials are run (``search run`` queued exactly its budget); the worker then waits
+            while other workers' trials are running, since one of them may die and its trial come back to
+            the queue. Without a budget, new trials are created until ``timeout``.
+        timeout: Stop starting new trials after this many seconds.
+        max_failures: Stop with :class:`TooManyFailures` after this many failed trials in a row.
+
+    Raises:
+        TooManyFailures: see ``max_failures``.
+        StorageUnavailable: The database stayed away past the retry window.
+    """
+    from optuna.trial import TrialState
+
+    stats = WorkerStats()
+    deadline = None if timeout is None else time.monotonic() + timeout
+
+    def count(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state == TrialState.FAIL:
+            stats.failed += 1
+            stats.consecutive_failures += 1
+            if stats.consecutive_failures >= max_failures:
+                study.stop()
+        else:
+            stats.consecutive_failures = 0
+            if trial.state == TrialState.COMPLETE:
+                stats.complete += 1
+            elif trial.state == TrialState.PRUNED:
+                stats.pruned += 1
+
+    previous = getattr(storage, "slots_only", None)
+    if previous is not None:
+        storage.slots_only = budgeted
+    try:
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            try:
+                study.optimize(
+                    objective,
+                    timeout=remaining,
+                    catch=(Exception,),
+                    callbacks=[*callbacks, count],
+                    gc_after_trial=False,
+                )
+            except NoQueuedTrials:
+                pass
+            if stats.consecutive_failures >= max_failures:
+                raise TooManyFailures(
+                    f"{stats.consecutive_failures} trials in a row failed (the last: "
+                    f"{_last_failure(study)}); stopped instead of burning the budget. Fix the cause and rerun "
+                    f"with the same --study to resume."
+                )
+            if not budgeted or (deadline is not None and time.monotonic() >= deadline):
+                break
+            fail_stale(study)
+            states = _states(study)
+            if states[TrialState.WAITING]:
+                continue
+            if not states[TrialState.RUNNING]:
+                break
+            time.sleep(poll_s)  # others' trials are running; one may die and come back to the queue
+    finally:
+        if previous is not None:
+            storage.slots_only = previous
+    return stats
+
+
+def _states(study: optuna.Study) -> Counter[Any]:
+    return Counter(t.state for t in study.get_trials(deepcopy=False))
+
+
+def fail_stale(study: optuna.Study) -> None:
+    """Mark trials whose worker stopped sending heartbeats as failed (and re-queue them)."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def _last_failure(study: optuna.Study) -> str:
+    from optuna.trial import TrialState
+
+    from search.study import USER_ATTR_FAIL_REASON
+
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    if not failed:
+        return "no reason recorded"
+    return str(failed[-1].user_attrs.get(USER_ATTR_FAIL_REASON, "no reason recorded"))[:200]
+
+
+class StaleTrialHandler:
+    """Optuna's heartbeat-stale callback: a trial whose worker died is re-queued with the same parameters
+    (at most ``MAX_RETRIES_PER_TRIAL`` times), and its MLflow run is closed as KILLED instead of staying
+    RUNNING forever."""
+
+    def __init__(self, tracker_factory: Callable[[], Any], grace_s: float) -> None:
+        import optuna
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self._retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES_PER_TRIAL)
+        self._tracker_factory = tracker_factory
+        self._tracker: Any = None
+        self._grace_s = grace_s
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self._retry(study, trial)
+        run_id = trial.user_attrs.get(USER_ATTR_RUN_ID)
+        if run_id:
+            if self._tracker is None:
+                self._tracker = self._tracker_factory()
+            self._tracker.close_killed_trial(
+                run_id, reason=f"Worker died: no heartbeat for over {self._grace_s:.0f} s; trial re-queued."
+            )
