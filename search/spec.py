@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any
 
 from search.errors import UsageError
@@ -61,7 +61,7 @@ def space_signature(builder: Callable[[Any], Any], families: Sequence[str]) -> s
     Two processes with the same signature sample the same space; a worker whose code changed a range, a
     family or the builder gets another signature and is refused.
     """
-    declared: list[Any] = [repr(builder)]
+    declared: list[Any] = [_describe(builder)]
     for family in families:
         trial = _RecordingTrial()
         from search.hp import OptunaHyperParameters
@@ -70,6 +70,14 @@ def space_signature(builder: Callable[[Any], Any], families: Sequence[str]) -> s
         declared.append([family, trial.calls])
     text = json.dumps(declared, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _describe(builder: Callable[[Any], Any]) -> str:
+    """A stable description: a dataclass hypermodel's repr (its settings); else the function's dotted name
+    (a function's repr holds its memory address, which differs in every process)."""
+    if is_dataclass(builder):
+        return repr(builder)
+    return f"{getattr(builder, '__module__', '?')}.{getattr(builder, '__qualname__', type(builder).__qualname__)}"
 
 
 def check_space(name: str, stored: str | None, signature: str) -> None:

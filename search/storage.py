@@ -113,15 +113,27 @@ def retrying(call: Callable[[], T], *, what: str, url: str, window: float, sleep
                 raise
             waited = time.monotonic() - started
             if waited + delay > window:
-                cause = str(getattr(exc, "orig", None) or exc.__cause__ or exc).strip().splitlines()
                 raise StorageUnavailable(
                     f"Optuna storage {redact_url(url)} unreachable for {waited:.0f} s ({what}: "
-                    f"{cause[0] if cause else type(exc).__name__}); the study is intact: rerun with the same "
+                    f"{_driver_message(exc)}); the study is intact: rerun with the same "
                     f"--study to resume once the database is back."
                 ) from exc
             _log.warning("Optuna storage unreachable (%s), retrying in %.2f s", what, delay)
             sleep(delay)
             delay = min(delay * 2, 8.0)
+
+
+def _driver_message(exc: BaseException) -> str:
+    """The database driver's own first line ("database is locked", "connection refused"), else the error's."""
+    current: BaseException | None = exc
+    while current is not None:
+        orig = getattr(current, "orig", None)
+        if orig is not None:
+            exc = orig
+            break
+        current = current.__cause__ or current.__context__
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 class ResilientStorage(RDBStorage):
@@ -195,7 +207,8 @@ class ResilientStorage(RDBStorage):
         except Exception as exc:
             if is_connection_error(exc):
                 raise StorageUnavailable(
-                    f"Optuna storage {redact_url(self.url)} unreachable ({what}): {str(exc).splitlines()[0]}"
+                    f"Optuna storage {redact_url(self.url)} unreachable ({what}: {_driver_message(exc)}); the study "
+                    f"is intact: rerun with the same --study to resume once the database is back."
                 ) from exc
             raise
 
