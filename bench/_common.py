@@ -1,0 +1,63 @@
+"""What every benchmark shares: running the CLI in a scratch folder, describing the machine, writing results."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))  # tests point it elsewhere
+PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "optuna", "mlflow", "keras-tuner", "numpy")
+
+
+def machine() -> dict[str, Any]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "versions": versions,
+    }
+
+
+def run_search(args: Sequence[str], cwd: Path, *, command: str = "run") -> tuple[float, subprocess.CompletedProcess[str]]:
+    """``python -m search <command> ARGS`` in ``cwd`` with local SQLite stores; returns (wall seconds, process)."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    argv = [sys.executable, "-m", "search", command, "--storage", f"sqlite:///{cwd / 'optuna.db'}",
+            "--tracking-uri", f"sqlite:///{cwd / 'mlflow.db'}", *args]
+    started = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr[-3000:]}")
+    return wall, proc
+
+
+def write_results(name: str, payload: dict[str, Any], table: str) -> Path:
+    """bench/results/<name>.json and .md (with the machine line on top); returns the markdown path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    (RESULTS / f"{name}.json").write_text(json.dumps({"machine": info, **payload}, indent=2, default=str) + "\n")
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+    header = f"_{info['date']} · {info['cpus']} CPUs · Python {info['python']} · {versions}_\n\n"
+    path = RESULTS / f"{name}.md"
+    path.write_text(header + table.rstrip() + "\n")
+    print(header + table)
+    return path
