@@ -206,6 +206,9 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
             defaults = baseline_params(builder, config.families)
             baselines = {f: {k: v for k, v in p.items() if k != "activation"} for f, p in zip(config.families, defaults, strict=True)}
             console.print(f"the first trial of each of the {len(baselines)} families is its Keras-default configuration")
+        from search.worker import fail_stale
+
+        fail_stale(study)  # a trial cut off by a dead worker or database goes back to the queue first
         leftover = waiting_families(study)
         enqueue_slots(study, plan_slots(config.families, config.trials, waiting=leftover, baselines=baselines))
         n_trials = config.trials * len(config.families)

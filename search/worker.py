@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from search.errors import RunError
-from search.storage import MAX_RETRIES_PER_TRIAL, NoQueuedTrials
+from search.storage import MAX_RETRIES_PER_TRIAL, NoQueuedTrials, StorageUnavailable
 from search.study import USER_ATTR_RUN_ID
 
 if TYPE_CHECKING:
@@ -101,6 +101,12 @@ def work(
                 )
             except NoQueuedTrials:
                 pass
+            except Exception as exc:
+                # Optuna's own clean-up after a failed tell can mask the storage error with another one.
+                down = storage_failure(exc)
+                if down is None or down is exc:
+                    raise
+                raise down from exc
             if stats.consecutive_failures >= max_failures:
                 raise TooManyFailures(
                     f"{stats.consecutive_failures} trials in a row failed (the last: "
@@ -120,6 +126,18 @@ def work(
         if previous is not None:
             storage.slots_only = previous
     return stats
+
+
+def storage_failure(exc: BaseException) -> StorageUnavailable | None:
+    """The :class:`StorageUnavailable` behind ``exc`` (itself, or in its cause/context chain), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, StorageUnavailable):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _states(study: optuna.Study) -> Counter[Any]:

@@ -25,11 +25,13 @@ from tests.servers import mlflow_server, postgres_server
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
-def start_cli(tmp_path: Path, *args: str, storage: str | None = None, tracking: str | None = None) -> subprocess.Popen[str]:
+def start_cli(tmp_path: Path, *args: str, storage: str | None = None, tracking: str | None = None,
+              env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     default_storage, default_tracking = stores(tmp_path)
     argv = [sys.executable, "-m", "search", *args, "--storage", storage or default_storage,
             "--tracking-uri", tracking or default_tracking]
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(tmp_path)}
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(tmp_path),
+           **(env or {})}
     return subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -205,3 +207,53 @@ def test_three_workers_share_a_postgresql_study_and_an_mlflow_server(tmp_path: P
             assert {r.data.tags["mlflow.parentRunId"] for r in runs} == {parent}
             assert all(r.info.status == "FINISHED" for r in runs)
             assert len({t.user_attrs["worker"] for t in study.trials}) >= 2  # really shared out
+
+
+def finished_trials(storage: str, study: str) -> int:
+    return len(optuna.load_study(study_name=study, storage=storage).get_trials(states=FINISHED))
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resumes(tmp_path: Path) -> None:
+    with postgres_server() as pg:
+        pg.create_database("optuna")
+        storage = pg.url("optuna")
+        args = ("run", "--dataset", "digits", "--families", "relu", "--trials", "6", "--epochs", "6",
+                "--seeds", "0", "--pruner", "none", "--study", "outage", "--heartbeat", "1", "--grace", "3")
+        # 1. A 6-second outage inside a 30-second retry window: the run does not notice.
+        proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "30"})
+        wait_for(lambda: finished_trials(storage, "outage") >= 1, proc)
+        pg.stop()
+        time.sleep(6)
+        pg.start()
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        assert "Optuna storage unreachable" in err  # it did retry
+        assert finished_trials(storage, "outage") == 6
+
+        # 2. An outage longer than the window: one clear line, exit 1, the MLflow runs closed.
+        proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "4"})
+        wait_for(lambda: finished_trials(storage, "outage") >= 7, proc)
+        pg.stop()
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 1, err[-3000:]
+        last = err.strip().splitlines()[-1]
+        assert last.startswith(f"error: Optuna storage {storage} unreachable for ")
+        assert last.endswith("rerun with the same --study to resume once the database is back.")
+        client = MlflowClient(stores(tmp_path)[1])
+        experiment = client.get_experiment_by_name("activation-search/digits")
+        runs = client.search_runs([experiment.experiment_id], max_results=1000)
+        assert not [r for r in runs if r.info.status == "RUNNING"]  # parents and trials all closed
+
+        # 3. Back again: the same command resumes; the trial cut off by the outage is retried, nothing is lost.
+        pg.start()
+        finished_before = finished_trials(storage, "outage")
+        time.sleep(4)  # past the grace period: the cut-off trial is stale
+        proc = start_cli(tmp_path, *args, storage=storage)
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        study = optuna.load_study(study_name="outage", storage=storage)
+        # Nothing lost, and the queue left by the cut-off run (the stale trial re-queued) counts towards the 6.
+        assert len(study.get_trials(states=FINISHED)) == finished_before + 6
+        assert not study.get_trials(states=(TrialState.WAITING, TrialState.RUNNING))
