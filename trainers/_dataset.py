@@ -14,7 +14,7 @@ TASKS = ("classification", "regression")
 # regression target. Strings and booleans are always class labels.
 MAX_INTEGER_CLASSES = 50
 # Ends every "missing or infinite feature values" message.
-IMPUTE_HINT = "pass impute=True to replace them with the training split's medians"
+IMPUTE_HINT = "pass impute=True (CLI: --impute) to replace them with the training split's medians, or clean the data"
 
 
 @dataclass(frozen=True, eq=False)

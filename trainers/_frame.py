@@ -80,7 +80,8 @@ def frame_to_dataset(
             first = int(rows[0])
             column = features.columns[int(np.flatnonzero(bad[first])[0])]
             raise DataError(
-                f"{len(rows)} rows of {where} have missing or infinite feature values (first: column "
+                f"{len(rows)} {'row' if len(rows) == 1 else 'rows'} of {where} {'has' if len(rows) == 1 else 'have'} "
+                f"missing or infinite feature values (first: column "
                 f"{column!r}, data row {first + 1}); {IMPUTE_HINT}."
             )
     y, task, class_names = encode_target(

@@ -120,7 +120,8 @@ def _check_finite(x: np.ndarray, where: str, key: str) -> None:
     finite = np.isfinite(x.reshape(len(x), -1)).all(axis=1)
     if not finite.all():
         raise DataError(
-            f"{int((~finite).sum())} rows of {where} have missing or infinite feature values (first: "
+            f"{_rows(int((~finite).sum()))} of {where} {'has' if int((~finite).sum()) == 1 else 'have'} missing or "
+            f"infinite feature values (first: "
             f"{key}[{int(np.flatnonzero(~finite)[0])}]); {IMPUTE_HINT}."
         )
 
@@ -153,3 +154,7 @@ def _check_lengths(x: np.ndarray, y: np.ndarray, where: str, x_key: str, y_key: 
         raise DataError(f"Array {x_key!r} of {where} is a scalar; it needs one row per example.")
     if len(x) != len(y):
         raise DataError(f"Arrays {x_key!r} and {y_key!r} of {where} differ in length: {len(x)} != {len(y)}.")
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"

@@ -252,3 +252,17 @@ def test_the_cli_choices_match_the_trainers_registries() -> None:
 
     assert run_command.METRIC_CHOICES == trainers.METRICS
     assert run_command.TASK_CHOICES == trainers.TASKS
+
+
+def test_bad_data_end_to_end_in_a_real_process_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_text("a,b,label\n1,2,0\n3,,1\n5,6,0\n7,8,1\n")
+    proc = run_cli(tmp_path, "--dataset", str(data))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1] == (
+        f"error: 1 row of {data.resolve()} has missing or infinite feature values (first: column 'b', data row 2); "
+        "pass impute=True (CLI: --impute) to replace them with the training split's medians, or clean the data."
+    ), proc.stderr
+    assert proc.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # no Optuna study, no MLflow store

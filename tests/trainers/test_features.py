@@ -199,6 +199,6 @@ def test_missing_values_without_impute_are_refused_by_the_split() -> None:
     with pytest.raises(DataError) as info:
         split_dataset(regression(x, categorical))
     assert str(info.value) == (
-        "Dataset 'd' has 2 missing or infinite feature values; pass impute=True to replace them with the "
-        "training split's medians."
+        "Dataset 'd' has 2 missing or infinite feature values; pass impute=True (CLI: --impute) to replace them "
+        "with the training split's medians, or clean the data."
     )

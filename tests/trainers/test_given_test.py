@@ -167,7 +167,7 @@ def test_mismatched_test_part(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         trainers.load_dataset(str(nan))
     assert str(info.value).startswith(
-        f"1 rows of {nan.resolve()} have missing or infinite feature values (first: x_test[1]); "
+        f"1 row of {nan.resolve()} has missing or infinite feature values (first: x_test[1]); "
     )
 
 

@@ -120,7 +120,7 @@ def test_nan_feature_names_rows_and_column(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "a,b,label\n1,2,0\n3,,1\n5,inf,0\n7,8,1\n")
     assert load_error(path) == (
         f"2 rows of {path.resolve()} have missing or infinite feature values (first: column 'b', data row 2); "
-        "pass impute=True to replace them with the training split's medians."
+        "pass impute=True (CLI: --impute) to replace them with the training split's medians, or clean the data."
     )
 
 
@@ -190,8 +190,8 @@ def test_npz_nan_features(tmp_path: Path) -> None:
     x[2, 1, 1] = np.nan
     np.savez(path, x=x, y=np.array([0, 1, 0, 1]))
     assert load_error(path) == (
-        f"1 rows of {path.resolve()} have missing or infinite feature values (first: x[2]); "
-        "pass impute=True to replace them with the training split's medians."
+        f"1 row of {path.resolve()} has missing or infinite feature values (first: x[2]); "
+        "pass impute=True (CLI: --impute) to replace them with the training split's medians, or clean the data."
     )
 
 
