@@ -32,6 +32,7 @@ class WorkerOptions:
     heartbeat: int = 10
     grace: int = 60
     budgeted: bool = True
+    max_trials: int | None = None  # exit after this many trials, to be replaced by a fresh process
 
 
 def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:

@@ -26,6 +26,7 @@ from search.errors import RunError, UsageError
 if TYPE_CHECKING:
     import optuna
 
+EXIT_RECYCLE = 75  # search.cli.worker.EXIT_RECYCLE: the worker stopped after --max-trials; start a fresh one
 ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # the storage URL travels in the environment: it may hold a password
 WORKER_MEMORY_BYTES = 2 * 1024**3  # what one worker may take (TensorFlow, the data, a small model)
 STOP_GRACE_S = 60.0  # after Ctrl-C/SIGTERM, how long workers get to close their trials
@@ -119,14 +120,18 @@ class WorkerPool:
 
     def __init__(self, plans: Sequence[WorkerPlan], commands: Sequence[list[str]], storage_url: str) -> None:
         self._logs = Path(tempfile.mkdtemp(prefix="search-workers-"))
-        self.procs: list[subprocess.Popen[bytes]] = []
-        for plan, command in zip(plans, commands, strict=True):
-            env = plan.env({**os.environ, ENV_STORAGE: storage_url})
-            with open(self._logs / f"worker-{plan.index}.log", "wb") as log:
-                # Own session: a Ctrl-C at the terminal reaches the pool, which forwards it exactly once.
-                self.procs.append(
-                    subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-                )
+        self._plans = list(plans)
+        self._commands = [list(c) for c in commands]
+        self._storage_url = storage_url
+        self.procs: list[subprocess.Popen[bytes]] = [self._start(i) for i in range(len(self._plans))]
+        self.restarts = 0
+
+    def _start(self, i: int) -> subprocess.Popen[bytes]:
+        env = self._plans[i].env({**os.environ, ENV_STORAGE: self._storage_url})
+        with open(self._logs / f"worker-{self._plans[i].index}.log", "ab") as log:
+            # Own session: a Ctrl-C at the terminal reaches the pool, which forwards it exactly once.
+            return subprocess.Popen(self._commands[i], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
 
     def wait(self, study: optuna.Study, on_trial: Callable[[optuna.Study, Any], None], poll_s: float = 2.0) -> None:
         """Until every worker has exited: report each newly finished trial; then raise if one failed.
@@ -137,12 +142,16 @@ class WorkerPool:
         reported = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
         try:
             while True:
+                for i, proc in enumerate(self.procs):
+                    if proc.poll() == EXIT_RECYCLE:  # done its share of trials; a fresh process goes on
+                        self.procs[i] = self._start(i)
+                        self.restarts += 1
                 running = [p for p in self.procs if p.poll() is None]
                 for trial in study.get_trials(deepcopy=False):
                     if trial.state.is_finished() and trial.number not in reported:
                         reported.add(trial.number)
                         on_trial(study, trial)
-                if not running:
+                if not running and not any(p.poll() == EXIT_RECYCLE for p in self.procs):
                     break
                 time.sleep(poll_s)
         except KeyboardInterrupt as exc:

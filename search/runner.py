@@ -54,6 +54,7 @@ class RunConfig:
     max_failures: int = 5  # stop after this many failed trials in a row
     heartbeat: int = 10  # seconds between a running trial's heartbeats
     grace: int = 60  # seconds without a heartbeat after which a trial's worker is declared dead
+    recycle_after: int | None = 50  # a worker process is replaced after this many trials (TF keeps memory)
     extra_tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -234,7 +235,8 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     status, report, error, exit_signal, readable = "FAILED", None, None, None, True
     try:
         with TrialProgress(console, n_trials, metric) as progress:
-            if len(plans) == 1:
+            if len(plans) == 1 and (n_trials is not None and n_trials <= (config.recycle_after or n_trials)):
+                # One worker, and few enough trials for one process: no need for a subprocess.
                 from search.worker import work
 
                 work(study, make_objective(context), budgeted=n_trials is not None, storage=storage, callbacks=[progress],
@@ -298,13 +300,15 @@ def _run_pool(
         options += ["--timeout", str(config.timeout)]
     if config.trials is None:
         options.append("--unbudgeted")
+    if config.recycle_after:
+        options += ["--max-trials", str(config.recycle_after)]
     commands = [
         worker_command(study_name, tracking_uri=tracking_uri, parent_run_id=parent_run_id, index=p.index, options=options)
         for p in plans
     ]
     gpus = "; ".join(f"worker {p.index}: GPUs {','.join(p.gpus)}" for p in plans if p.gpus)
     threads = plans[0].threads
-    console.print(f"{len(plans)} workers" + (f" ({gpus})" if gpus else f", {threads} CPU thread(s) each" if threads else ""))
+    console.print(f"{len(plans)} worker{'s' if len(plans) > 1 else ''} (processes)" + (f" ({gpus})" if gpus else f", {threads} CPU thread(s) each" if threads else ""))
     pool = WorkerPool(plans, commands, config.storage)
     pool.wait(study, progress, poll_s=POLL_S / 2)
     from optuna.trial import TrialState

@@ -63,12 +63,15 @@ def add_parser(commands: Any) -> None:
                        help="force the devices of each trial, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
 
     scale = p.add_argument_group("workers and faults")
-    scale.add_argument("--workers", type=_workers, default=1,
+    scale.add_argument("--workers", type=_workers, default="auto",
                        help="trials run side by side, one process each ('auto': what fits the machine: one per GPU "
                             "group, else one per core with 2 GiB of memory each)")
     scale.add_argument("--gpus-per-trial", type=_non_negative_int, default=None,
                        help="GPUs each worker gets (pinned with CUDA_VISIBLE_DEVICES); 2+ trains under "
-                            "MirroredStrategy (default: 1 when GPUs are visible, 0 = CPU)")
+                            "MirroredStrategy; 0 = CPU; None: 1 when GPUs are visible")
+    scale.add_argument("--recycle-after", type=positive_int, default=DEFAULTS.recycle_after,
+                       help="replace a worker process by a fresh one after this many trials (TensorFlow never gives "
+                            "back the ≈5 MB each trained model leaves behind)")
     scale.add_argument("--max-failures", type=positive_int, default=DEFAULTS.max_failures,
                        help="stop with an error after this many failed trials in a row")
     scale.add_argument("--heartbeat", type=positive_int, default=DEFAULTS.heartbeat,
@@ -116,6 +119,7 @@ def handle(args: argparse.Namespace) -> int:
         workers=args.workers,
         gpus_per_trial=args.gpus_per_trial,
         max_failures=args.max_failures,
+        recycle_after=args.recycle_after,
         heartbeat=args.heartbeat,
         grace=args.grace,
     )

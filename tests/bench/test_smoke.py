@@ -28,6 +28,9 @@ def test_parallel_benchmark_smoke(tmp_path: Path) -> None:
 def test_memory_benchmark_smoke(tmp_path: Path) -> None:
     from bench import memory
 
-    memory.main(["--trials", "2", "--epochs", "1", "--dataset", "iris"])
+    memory.main(["--trials", "3", "--epochs", "1", "--dataset", "iris", "--recycle-after", "2"])
     payload = json.loads((tmp_path / "memory.json").read_text())
-    assert len(payload["rss_mb"]) == 2 and all(v > 0 for v in payload["rss_mb"])
+    for mode in payload["modes"].values():
+        assert mode["trials"] == 3 and all(v > 0 for v in mode["rss_mb"])
+    first, _, third = payload["modes"]["recycled every 2"]["rss_mb"]
+    assert third < first + 300  # the third trial ran in a fresh process
