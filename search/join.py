@@ -33,6 +33,7 @@ class WorkerOptions:
     grace: int = 60
     budgeted: bool = True
     max_trials: int | None = None  # exit after this many trials, to be replaced by a fresh process
+    devices: tuple[str, ...] | None = None  # forced devices of each trial
 
 
 def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
@@ -95,7 +96,8 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
         splits=splits,
         builder=builder,
         train_config=trainers.TrainConfig(
-            epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed, patience=spec.patience
+            epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed, patience=spec.patience,
+            devices=options.devices,
         ),
         tracker=tracker,
         experiment_id=experiment_id,
@@ -112,4 +114,5 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
         storage=storage,
         timeout=options.timeout,
         max_failures=options.max_failures,
+        max_trials=options.max_trials,
     )

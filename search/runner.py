@@ -302,6 +302,8 @@ def _run_pool(
         options.append("--unbudgeted")
     if config.recycle_after:
         options += ["--max-trials", str(config.recycle_after)]
+    if config.devices:
+        options += ["--devices", ",".join(config.devices)]
     commands = [
         worker_command(study_name, tracking_uri=tracking_uri, parent_run_id=parent_run_id, index=p.index, options=options)
         for p in plans

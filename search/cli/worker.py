@@ -38,6 +38,8 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--max-trials", type=positive_int, default=None,
                    help=f"exit (code {EXIT_RECYCLE}) after this many trials, so that a fresh process takes over "
                         "(TensorFlow never gives back the ≈5 MB each trained model leaves behind)")
+    p.add_argument("--devices", default=None,
+                   help="force each trial's devices, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
     p.add_argument("--unbudgeted", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=handle)
 
@@ -59,6 +61,7 @@ def handle(args: argparse.Namespace) -> int:
         study=args.study, storage=storage, tracking_uri=args.tracking_uri, parent_run_id=args.parent_run_id,
         index=args.index, timeout=args.timeout, max_failures=args.max_failures, heartbeat=args.heartbeat,
         grace=args.grace, budgeted=not args.unbudgeted, max_trials=args.max_trials,
+        devices=tuple(d.strip() for d in args.devices.split(",") if d.strip()) if args.devices else None,
     )  # fmt: skip
     try:
         stats = run_worker(options, console)

@@ -99,10 +99,11 @@ def test_a_worker_killed_mid_trial_is_detected_and_its_trial_retried(tmp_path: P
 
 
 @pytest.mark.slow
-def test_sigterm_marks_the_trial_closes_the_runs_and_exits_143_then_resume_completes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])  # in-process, and forwarded by the pool to its workers
+def test_sigterm_marks_the_trial_closes_the_runs_and_exits_143_then_resume_completes(tmp_path: Path, workers: str) -> None:
     storage, tracking = stores(tmp_path)
     args = ("run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "2", "--epochs", "10",
-            "--seeds", "0", "--pruner", "none", "--study", "term")
+            "--seeds", "0", "--pruner", "none", "--study", "term", "--workers", workers)
     proc = start_cli(tmp_path, *args)
     victim = wait_for(lambda: running_trial_past_first_epoch(storage, "term"), proc)
     proc.send_signal(signal.SIGTERM)
