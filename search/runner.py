@@ -97,7 +97,8 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     from search import pool
 
     plans = pool.plan_workers(
-        requested=config.workers,
+        # --devices names this process' devices (e.g. logical CPUs it configured): one in-process worker
+        requested=config.workers if config.workers is not None or not config.devices else 1,
         gpus=pool.visible_gpus(),
         gpus_per_trial=config.gpus_per_trial,
         cpu_count=os.cpu_count() or 1,
@@ -235,7 +236,8 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     status, report, error, exit_signal, readable = "FAILED", None, None, None, True
     try:
         with TrialProgress(console, n_trials, metric) as progress:
-            if len(plans) == 1 and (n_trials is not None and n_trials <= (config.recycle_after or n_trials)):
+            small = n_trials is not None and n_trials <= (config.recycle_after or n_trials)
+            if len(plans) == 1 and (small or config.devices):
                 # One worker, and few enough trials for one process: no need for a subprocess.
                 from search.worker import work
 

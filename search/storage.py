@@ -178,6 +178,8 @@ class ResilientStorage(RDBStorage):
         return self._guard("create_new_trial", lambda: RDBStorage._create_new_trial(self, study_id, template_trial))
 
     def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
+        if state == optuna.trial.TrialState.RUNNING and values is None:
+            return retrying(lambda: self._claim(trial_id), what="claim a queued trial", url=self.url, window=self.window)
         attempts = 0
 
         def attempt() -> bool:
@@ -192,6 +194,32 @@ class ResilientStorage(RDBStorage):
                 raise
 
         return retrying(attempt, what="set_trial_state_values", url=self.url, window=self.window)
+
+    def _claim(self, trial_id: int) -> bool:
+        """WAITING → RUNNING as one conditional UPDATE: exactly one of several workers racing for a queued
+        trial gets it. (Optuna reads the row ``FOR UPDATE`` first, which SQLite ignores: two processes could
+        both take the same trial.)"""
+        import datetime
+
+        import sqlalchemy
+        from optuna.storages._rdb import models  # the table Optuna's own RDBStorage maps
+        from optuna.trial import TrialState
+
+        session = self.scoped_session()
+        try:
+            result = session.execute(
+                sqlalchemy.update(models.TrialModel)
+                .where(models.TrialModel.trial_id == trial_id, models.TrialModel.state == TrialState.WAITING)
+                .values(state=TrialState.RUNNING, datetime_start=datetime.datetime.now())
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+            return result.rowcount == 1
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
     def record_heartbeat(self, trial_id: int) -> None:
         # Runs in Optuna's heartbeat thread: a failure there must not kill the thread with a traceback.

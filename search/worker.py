@@ -6,6 +6,7 @@ workers on one machine, or on many machines sharing a PostgreSQL storage).
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections import Counter
@@ -19,6 +20,8 @@ from search.study import USER_ATTR_RUN_ID
 
 if TYPE_CHECKING:
     import optuna
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FAILURES = 5
 POLL_S = 2.0
@@ -108,6 +111,12 @@ def work(
                 )
             except NoQueuedTrials:
                 pass
+            except ValueError as exc:
+                if not str(exc).startswith("Cannot tell a "):
+                    raise
+                # Another worker declared this trial dead (no heartbeat within the grace period, e.g. on an
+                # overloaded machine) and re-queued it: the re-run counts, this result is dropped.
+                _log.warning("A trial finished after it was declared dead and re-queued: %s", exc)
             except Exception as exc:
                 # Optuna's own clean-up after a failed tell can mask the storage error with another one.
                 down = storage_failure(exc)

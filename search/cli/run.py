@@ -143,6 +143,9 @@ def handle(args: argparse.Namespace) -> int:
 
         raise RunError(outcome.error)
     if outcome.signal:
+        import sys
+
+        print("terminated (SIGTERM)" if outcome.signal == "SIGTERM" else "interrupted (Ctrl-C)", file=sys.stderr)
         return 143 if outcome.signal == "SIGTERM" else 130
     return 0
 

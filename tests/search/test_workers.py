@@ -220,8 +220,8 @@ def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resume
     with postgres_server() as pg:
         pg.create_database("optuna")
         storage = pg.url("optuna")
-        args = ("run", "--dataset", "digits", "--families", "relu", "--trials", "6", "--epochs", "6",
-                "--seeds", "0", "--pruner", "none", "--study", "outage", "--heartbeat", "1", "--grace", "3")
+        args = ("run", "--dataset", "digits", "--families", "relu", "--trials", "6", "--epochs", "6", "--seeds",
+                "0", "--pruner", "none", "--study", "outage", "--heartbeat", "2", "--grace", "10", "--workers", "1")
         # 1. A 6-second outage inside a 30-second retry window: the run does not notice.
         proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "30"})
         wait_for(lambda: finished_trials(storage, "outage") >= 1, proc)
@@ -250,7 +250,7 @@ def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resume
         # 3. Back again: the same command resumes; the trial cut off by the outage is retried, nothing is lost.
         pg.start()
         finished_before = finished_trials(storage, "outage")
-        time.sleep(4)  # past the grace period: the cut-off trial is stale
+        time.sleep(11)  # past the grace period: the cut-off trial is stale
         proc = start_cli(tmp_path, *args, storage=storage)
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
@@ -258,3 +258,35 @@ def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resume
         # Nothing lost, and the queue left by the cut-off run (the stale trial re-queued) counts towards the 6.
         assert len(study.get_trials(states=FINISHED)) == finished_before + 6
         assert not study.get_trials(states=(TrialState.WAITING, TrialState.RUNNING))
+
+
+def test_workers_racing_for_queued_trials_never_take_the_same_one(tmp_path: Path) -> None:
+    """Several storages (as several processes would have) on one SQLite file, popping concurrently."""
+    import threading
+
+    from search.budget import enqueue_slots, plan_slots
+    from search.storage import NoQueuedTrials, ResilientStorage
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    study = optuna.create_study(storage=ResilientStorage(url, heartbeat_interval=None), study_name="race")
+    enqueue_slots(study, plan_slots(("a",), 60))
+    taken: list[int] = []
+
+    def worker() -> None:
+        storage = ResilientStorage(url, heartbeat_interval=None)
+        storage.slots_only = True
+        mine = optuna.load_study(study_name="race", storage=storage)
+        try:
+            while True:
+                trial = mine.ask()
+                taken.append(trial.number)
+                mine.tell(trial, 0.0)
+        except NoQueuedTrials:
+            pass
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(taken) == list(range(60))  # each queued trial taken exactly once
