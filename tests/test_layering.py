@@ -68,7 +68,7 @@ print("HEAVY=" + ",".join(heavy))
 """
 
 
-@pytest.mark.parametrize("argv", [["search", "--help"], ["search", "run", "--help"]])
+@pytest.mark.parametrize("argv", [["search", "--help"], ["search", "run", "--help"], ["search", "worker", "--help"]])
 def test_help_imports_no_heavy_library(argv: list[str]) -> None:
     out = subprocess.run(
         [sys.executable, "-c", LIGHT_PROBE.format(argv=argv)], cwd=ROOT, capture_output=True, text=True, check=True
