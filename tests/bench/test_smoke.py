@@ -34,3 +34,13 @@ def test_memory_benchmark_smoke(tmp_path: Path) -> None:
         assert mode["trials"] == 3 and all(v > 0 for v in mode["rss_mb"])
     first, _, third = payload["modes"]["recycled every 2"]["rss_mb"]
     assert third < first + 300  # the third trial ran in a fresh process
+
+
+def test_startup_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import startup
+
+    startup.main(["--repeats", "1"])
+    payload = json.loads((tmp_path / "startup.json").read_text())
+    assert [r["command"] for r in payload["rows"]] == [
+        "python -m search --help", "python -m search run --help", "python -m search worker --help"
+    ]
