@@ -43,27 +43,23 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
     from search.objective import TrialContext, make_objective
     from search.samplers import make_pruner, make_sampler
     from search.spec import USER_ATTR_SPACE, StudySpec, check_space, space_signature
-    from search.study import open_storage
     from search.tracking import Tracker, resolve_tracking_uri
-    from search.worker import StaleTrialHandler, work
+    from search.worker import open_shared_storage, work
     from spaces import builder_for
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     tracking_uri = resolve_tracking_uri(options.tracking_uri)
-    storage = open_storage(
-        options.storage,
-        heartbeat_interval=options.heartbeat,
-        grace_period=options.grace,
-        on_stale=StaleTrialHandler(lambda: Tracker(tracking_uri), options.grace),
-    )
+    storage = open_shared_storage(options.storage, tracking_uri=tracking_uri, heartbeat=options.heartbeat,
+                                  grace=options.grace)
     try:
-        attrs = optuna.load_study(study_name=options.study, storage=storage).user_attrs
+        study = optuna.load_study(study_name=options.study, storage=storage)
     except KeyError:
         raise UsageError(
             f"No study {options.study!r} in {redact_url(options.storage)}; start it with `python -m search run "
             f"--study {options.study} --storage ...` first."
         ) from None
+    attrs = study.user_attrs
     spec = StudySpec.from_attrs(options.study, attrs)
     dataset = trainers.load_dataset(spec.dataset, target=spec.target, task=spec.task, impute=spec.impute)
     splits = trainers.split_dataset(dataset, val_size=spec.val_size, test_size=spec.test_size, seed=spec.seed)
@@ -89,7 +85,7 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
             f"pass the study's --tracking-uri."
         ) from exc
 
-    study = optuna.load_study(study_name=options.study, storage=storage, pruner=make_pruner(spec.pruner, spec.epochs))
+    study.pruner = make_pruner(spec.pruner, spec.epochs)
     # Each worker its own stream of suggestions (TPE's constant liar keeps concurrent ones apart).
     study.sampler = make_sampler(spec.sampler, spec.seed + len(study.get_trials(deepcopy=False)) + 7919 * (options.index + 1))
     context = TrialContext(

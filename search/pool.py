@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from search.errors import RunError, UsageError
+from search.errors import RunError, Terminated, UsageError
 
 if TYPE_CHECKING:
     import optuna
 
-EXIT_RECYCLE = 75  # search.cli.worker.EXIT_RECYCLE: the worker stopped after --max-trials; start a fresh one
+EXIT_RECYCLE = 75  # a worker stopped after --max-trials with work left: start a fresh one
 ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # the storage URL travels in the environment: it may hold a password
 WORKER_MEMORY_BYTES = 2 * 1024**3  # what one worker may take (TensorFlow, the data, a small model)
 STOP_GRACE_S = 60.0  # after Ctrl-C/SIGTERM, how long workers get to close their trials
@@ -155,8 +155,6 @@ class WorkerPool:
                     break
                 time.sleep(poll_s)
         except KeyboardInterrupt as exc:
-            from search.errors import Terminated
-
             self.stop(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
             raise
         self._raise_for_failures()
@@ -212,13 +210,3 @@ def _nvidia_smi() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
 
-
-def available_memory() -> int | None:
-    """MemAvailable from /proc/meminfo (Linux), in bytes."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None

@@ -102,7 +102,7 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         gpus=pool.visible_gpus(),
         gpus_per_trial=config.gpus_per_trial,
         cpu_count=os.cpu_count() or 1,
-        memory_bytes=pool.available_memory(),
+        memory_bytes=trainers.available_memory(),
     )
     if config.devices:
         try:
@@ -115,9 +115,9 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     from search.samplers import make_pruner, make_sampler
     from search.spec import USER_ATTR_SPACE, USER_ATTR_SPEC, StudySpec, space_signature
     from search.storage import StorageUnavailable
-    from search.study import open_storage, open_study
+    from search.study import open_study
     from search.tracking import Tracker, resolve_tracking_uri
-    from search.worker import StaleTrialHandler
+    from search.worker import open_shared_storage
     from spaces import builder_for
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -133,12 +133,8 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         USER_ATTR_SPACE: space_signature(builder, config.families),
     }
     tracking_uri = resolve_tracking_uri(config.tracking_uri)
-    storage = open_storage(
-        config.storage,
-        heartbeat_interval=config.heartbeat,
-        grace_period=config.grace,
-        on_stale=StaleTrialHandler(lambda: Tracker(tracking_uri), config.grace),
-    )
+    storage = open_shared_storage(config.storage, tracking_uri=tracking_uri, heartbeat=config.heartbeat,
+                                  grace=config.grace)
     probe_sampler = make_sampler(config.sampler, config.seed)
     pruner = make_pruner(config.pruner, config.epochs)
     study, created = open_study(

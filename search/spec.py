@@ -61,11 +61,11 @@ def space_signature(builder: Callable[[Any], Any], families: Sequence[str]) -> s
     Two processes with the same signature sample the same space; a worker whose code changed a range, a
     family or the builder gets another signature and is refused.
     """
+    from search.hp import OptunaHyperParameters
+
     declared: list[Any] = [_describe(builder)]
     for family in families:
         trial = _RecordingTrial()
-        from search.hp import OptunaHyperParameters
-
         builder(OptunaHyperParameters(trial, fixed={"activation": family}))  # type: ignore[arg-type]
         declared.append([family, trial.calls])
     text = json.dumps(declared, sort_keys=True, default=repr)

@@ -18,7 +18,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import optuna
@@ -82,16 +82,21 @@ def is_connection_error(exc: BaseException) -> bool:
     a bad query or bad data (not worth it)."""
     import sqlalchemy.exc as sa
 
+    return any(
+        isinstance(e, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError))
+        or (isinstance(e, sa.DBAPIError) and e.connection_invalidated)
+        for e in exception_chain(exc)
+    )
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then its cause (or else context), and so on; each once, even if the chain loops."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError)):
-            return True
-        if isinstance(current, sa.DBAPIError) and current.connection_invalidated:
-            return True
+        yield current
         current = current.__cause__ or current.__context__
-    return False
 
 
 def retry_window() -> float:
@@ -125,13 +130,7 @@ def retrying(call: Callable[[], T], *, what: str, url: str, window: float, sleep
 
 def _driver_message(exc: BaseException) -> str:
     """The database driver's own first line ("database is locked", "connection refused"), else the error's."""
-    current: BaseException | None = exc
-    while current is not None:
-        orig = getattr(current, "orig", None)
-        if orig is not None:
-            exc = orig
-            break
-        current = current.__cause__ or current.__context__
+    exc = next((e.orig for e in exception_chain(exc) if getattr(e, "orig", None) is not None), exc)
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 

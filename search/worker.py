@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from search.errors import RunError
-from search.storage import MAX_RETRIES_PER_TRIAL, NoQueuedTrials, StorageUnavailable
+from search.storage import MAX_RETRIES_PER_TRIAL, NoQueuedTrials, StorageUnavailable, exception_chain
 from search.study import USER_ATTR_RUN_ID
 
 if TYPE_CHECKING:
@@ -149,14 +149,7 @@ def work(
 
 def storage_failure(exc: BaseException) -> StorageUnavailable | None:
     """The :class:`StorageUnavailable` behind ``exc`` (itself, or in its cause/context chain), if any."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, StorageUnavailable):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
+    return next((e for e in exception_chain(exc) if isinstance(e, StorageUnavailable)), None)
 
 
 def _states(study: optuna.Study) -> Counter[Any]:
@@ -181,6 +174,15 @@ def _last_failure(study: optuna.Study) -> str:
     if not failed:
         return "no reason recorded"
     return str(failed[-1].user_attrs.get(USER_ATTR_FAIL_REASON, "no reason recorded"))[:200]
+
+
+def open_shared_storage(url: str, *, tracking_uri: str, heartbeat: int, grace: int) -> Any:
+    """The study's storage, with heartbeats: a trial whose worker died is re-queued and its MLflow run closed."""
+    from search.study import open_storage
+    from search.tracking import Tracker
+
+    return open_storage(url, heartbeat_interval=heartbeat, grace_period=grace,
+                        on_stale=StaleTrialHandler(lambda: Tracker(tracking_uri), grace))
 
 
 class StaleTrialHandler:

@@ -18,6 +18,7 @@ from trainers._load import (
     SUPPORTED_EXTENSIONS,
     load_dataset,
 )
+from trainers._memory import available_memory
 from trainers._metrics import (
     METRICS,
     Metric,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from trainers._train import train_model
 
 __all__ = [
+    "available_memory",
     "BUNDLED_DATASETS",
     "DATASET_PREFIXES",
     "KERAS_DATASETS",

@@ -72,13 +72,7 @@ def add_parser(commands: Any) -> None:
     scale.add_argument("--recycle-after", type=positive_int, default=DEFAULTS.recycle_after,
                        help="replace a worker process by a fresh one after this many trials (TensorFlow never gives "
                             "back the ≈5 MB each trained model leaves behind)")
-    scale.add_argument("--max-failures", type=positive_int, default=DEFAULTS.max_failures,
-                       help="stop with an error after this many failed trials in a row")
-    scale.add_argument("--heartbeat", type=positive_int, default=DEFAULTS.heartbeat,
-                       help="seconds between a running trial's heartbeats")
-    scale.add_argument("--grace", type=positive_int, default=DEFAULTS.grace,
-                       help="seconds without a heartbeat after which a trial's worker is declared dead and the "
-                            "trial re-queued")
+    add_fault_arguments(scale)
 
     store = p.add_argument_group("storage and tracking")
     store.add_argument("--study", default=None, help="study name (default: <dataset>-activations); same name resumes")
@@ -87,6 +81,17 @@ def add_parser(commands: Any) -> None:
                        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     store.add_argument("--experiment", default=None, help="MLflow experiment (default: activation-search/<dataset>)")
     p.set_defaults(handler=handle)
+
+
+def add_fault_arguments(group: Any) -> None:
+    """--max-failures, --heartbeat, --grace: the same for `run` and for `worker`."""
+    group.add_argument("--max-failures", type=positive_int, default=DEFAULTS.max_failures,
+                       help="stop with an error after this many failed trials in a row")
+    group.add_argument("--heartbeat", type=positive_int, default=DEFAULTS.heartbeat,
+                       help="seconds between a running trial's heartbeats")
+    group.add_argument("--grace", type=positive_int, default=DEFAULTS.grace,
+                       help="seconds without a heartbeat after which a trial's worker is declared dead and the "
+                            "trial re-queued")
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -6,11 +6,9 @@ import argparse
 import os
 from typing import Any
 
-from search.cli.run import positive_float, positive_int
+from search.cli.run import add_fault_arguments, positive_float, positive_int
 from search.errors import UsageError
-
-ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # same name as search.pool.ENV_STORAGE (kept import-free for --help)
-EXIT_RECYCLE = 75  # stopped after --max-trials with work left: search.pool starts a fresh process
+from search.pool import ENV_STORAGE, EXIT_RECYCLE  # standard library only: --help stays light
 
 
 def add_parser(commands: Any) -> None:
@@ -30,11 +28,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--parent-run-id", default=None, help="MLflow run to nest trials under (default: the study's latest)")
     p.add_argument("--index", type=int, default=0, help="worker number (seeds its sampler)")
     p.add_argument("--timeout", type=positive_float, default=None, help="stop starting trials after this many seconds")
-    p.add_argument("--max-failures", type=positive_int, default=5,
-                   help="stop after this many failed trials in a row")
-    p.add_argument("--heartbeat", type=positive_int, default=10, help="seconds between a running trial's heartbeats")
-    p.add_argument("--grace", type=positive_int, default=60,
-                   help="seconds without a heartbeat after which a trial's worker is declared dead and it is re-queued")
+    add_fault_arguments(p)
     p.add_argument("--max-trials", type=positive_int, default=None,
                    help=f"exit (code {EXIT_RECYCLE}) after this many trials, so that a fresh process takes over "
                         "(TensorFlow never gives back the ≈5 MB each trained model leaves behind)")
