@@ -16,6 +16,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))  # tests point it elsewhere
+# Real data for the benchmarks: ../shared/datasets beside the checkout (BENCH_DATASETS points elsewhere).
+DATASETS = Path(os.environ.get("BENCH_DATASETS", ROOT.parent / "shared" / "datasets"))
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "optuna", "mlflow", "keras-tuner", "numpy")
 
 
@@ -44,6 +46,24 @@ def run_search(args: Sequence[str], cwd: Path, *, command: str = "run") -> tuple
             "--tracking-uri", f"sqlite:///{cwd / 'mlflow.db'}", *args]
     started = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr[-3000:]}")
+    return wall, proc
+
+
+def dataset_path(relative: str) -> str:
+    """A dataset under ``DATASETS`` (``keel/texture.csv.gz``), or a bundled name / path passed through."""
+    candidate = DATASETS / relative
+    return str(candidate) if candidate.exists() else relative
+
+
+def python_module(module: str, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """``python -m MODULE ARGS`` from the project root; returns (wall seconds, process); raises on failure."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    argv = [sys.executable, "-m", module, *args]
+    started = time.perf_counter()
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr[-3000:]}")

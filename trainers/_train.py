@@ -13,6 +13,7 @@ import tensorflow as tf
 from trainers._callbacks import FiniteLossGuard, StopWatch, ValidationMetric
 from trainers._config import TrainConfig, TrainResult, primary_metric
 from trainers._errors import TrainingError
+from trainers._leaks import forget_custom_gradients
 from trainers._metrics import check_metric, compute_metric, metric_direction
 from trainers._splits import Splits
 from trainers._strategy import make_strategy
@@ -57,6 +58,20 @@ def train_model(
         ValueError: The builder returned an uncompiled model, or one without the primary metric (with
             ``metric=None``); ``metric`` is unknown or does not apply to the task.
     """
+    # Without this every trained model's graph stays in memory for the life of the process (trainers._leaks).
+    with forget_custom_gradients():
+        return _train(build, splits, config, callbacks, evaluate_test, latency_batch_size, metric)
+
+
+def _train(
+    build: Callable[[], keras.Model],
+    splits: Splits,
+    config: TrainConfig,
+    callbacks: Sequence[keras.callbacks.Callback],
+    evaluate_test: bool,
+    latency_batch_size: int | None,
+    metric: str | None,
+) -> TrainResult:
     if metric is None:
         metric, direction = primary_metric(splits.task)
         computed = False

@@ -1,0 +1,85 @@
+"""Search overhead against the floor: ``python -m bench.overhead``.
+
+1. ``search run`` trains N trials (one worker, no pruning, no verdict: ``--seeds 0``) on real data;
+2. the same N configurations (read back from the study: family, every hyperparameter, seed) are trained by
+   ``bench.floor`` with bare ``model.fit`` + ``model.evaluate`` in a loop, in a fresh process, twice: with
+   Keras' default ``steps_per_execution=1`` (what a plain script does) and with the tool's own 8 (so the
+   ratio isolates the tool's overhead from its execution settings).
+
+Compared: the search phase (first trial start to last trial end, from the Optuna storage: everything the
+tool does per trial — sampling, storage writes, MLflow runs, pruning reports, callbacks) against the floor's
+loop; and end to end (process wall time, imports and data loading included). Target: ≤ 1.05 × the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench._common import dataset_path, python_module, run_search, write_results
+
+TARGET = 1.05
+
+
+def search_phase(folder: Path, study_name: str) -> tuple[float, list[dict[str, Any]]]:
+    """(first start to last end in seconds, the finished trials' configurations in order)."""
+    import optuna
+
+    study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{folder / 'optuna.db'}")
+    done = sorted((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.number)
+    span = (max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)).total_seconds()
+    configs = [{"number": t.number, "family": t.user_attrs["family"], "params": t.params, "seed": t.number,
+                "seconds": t.duration.total_seconds(), "value": t.value} for t in done]
+    return span, configs
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", default="keel/texture.csv.gz", help="under ../shared/datasets, or a name/path")
+    parser.add_argument("--families", default="selu,elu,leaky_relu,relu,tanh,sigmoid")
+    parser.add_argument("--trials", type=int, default=3, help="per family")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args(argv)
+    dataset = dataset_path(args.dataset)
+    families = args.families.split(",")
+    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
+        folder = Path(tmp) / "search"
+        wall, _ = run_search(["--dataset", dataset, "--families", args.families, "--trials", str(args.trials),
+                              "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--seeds", "0",
+                              "--pruner", "none", "--workers", "1", "--study", "bench"], folder)
+        span, configs = search_phase(folder, "bench")
+        spec_file = Path(tmp) / "configs.json"
+        spec_file.write_text(json.dumps({"dataset": dataset, "seed": 0, "families": families, "epochs": args.epochs,
+                                         "batch_size": args.batch_size, "configs": configs}))
+        floors = {}
+        for steps in (1, 8):
+            floor_wall, proc = python_module("bench.floor", str(spec_file), "--steps-per-execution", str(steps))
+            floors[steps] = {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": floor_wall}
+    rows = [{"what": "search run (search phase)", "trials": len(configs), "loop_s": span, "wall_s": wall}]
+    for steps, floor in floors.items():
+        rows.append({"what": f"bare model.fit loop, steps_per_execution={steps}", "trials": len(floor["rows"]),
+                     "loop_s": floor["loop_s"], "wall_s": floor["wall_s"]})
+    strict = floors[8]
+    payload = {"args": vars(args), "dataset": dataset, "rows": rows, "search_trials": configs, "floors": floors,
+               "ratio_loop_vs_same_settings": span / strict["loop_s"],
+               "ratio_loop_vs_plain_fit": span / floors[1]["loop_s"],
+               "ratio_wall_vs_same_settings": wall / strict["wall_s"], "target": TARGET}
+    lines = ["| what | trials | training loop (s) | end to end (s) | search ÷ this (loop) | search ÷ this (end to end) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['what']} | {r['trials']} | {r['loop_s']:.1f} | {r['wall_s']:.1f} | "
+                     f"{span / r['loop_s']:.3f} | {wall / r['wall_s']:.3f} |")
+    lines.append("")
+    lines.append(f"Overhead vs the same configurations under the same execution settings: "
+                 f"**{payload['ratio_loop_vs_same_settings']:.3f} ×** (target ≤ {TARGET} ×); "
+                 f"vs a plain `model.fit` loop: {payload['ratio_loop_vs_plain_fit']:.3f} ×. "
+                 f"Dataset `{Path(dataset).name}`, {args.epochs} epochs, batch {args.batch_size}, one worker, no pruning.")
+    write_results("overhead", payload, "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
