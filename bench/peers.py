@@ -72,7 +72,9 @@ def _keras_tuner(kind: str, args: argparse.Namespace, events: _Events, work: Pat
     def record(trial: Any) -> None:
         history = trial.metrics.get_history("val_accuracy") if trial.metrics.exists("val_accuracy") else []
         score = float(history[-1].value[0]) if history else None
-        events.trial(score, int(trial.hyperparameters.values.get("tuner/epochs", args.epochs)) if history else 0)
+        values = trial.hyperparameters.values  # Hyperband resumes a trial from its parent's checkpoint
+        epochs = int(values.get("tuner/epochs", args.epochs)) - int(values.get("tuner/initial_epoch", 0))
+        events.trial(score, epochs if history else 0)
 
     class Timed:  # stamps every finished trial
         def on_trial_end(self, trial: Any) -> None:

@@ -120,7 +120,6 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
                 trial.set_user_attr(USER_ATTR_FAIL_REASON, reason[:1000])
             raise
         finally:
-            epochs.flush()
             params = {**hp.values, "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed}
             ctx.tracker.finish_trial(
                 run_id,
@@ -130,6 +129,7 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
                 params=params,
                 metrics=metrics,
                 reason=reason,
+                epochs=epochs,
             )
 
     return objective

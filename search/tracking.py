@@ -37,7 +37,7 @@ TAG_ROLE = "role"  # study (the parent) | trial | evaluation
 RUN_STATUS = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 
 # MLflow's limits per log_batch call.
-_MAX_METRICS, _MAX_PARAMS, _MAX_TAGS = 1000, 100, 100
+_MAX_METRICS, _MAX_PARAMS, _MAX_TAGS, _MAX_ENTRIES = 1000, 100, 100, 1000
 _MAX_PARAM_CHARS = 6000
 
 
@@ -107,15 +107,18 @@ class Tracker:
         params: Mapping[str, Any],
         metrics: Mapping[str, float],
         reason: str | None = None,
+        epochs: MetricBuffer | None = None,
     ) -> None:
-        """Log what the trial ended with, in one batch, and close the run with the matching status."""
+        """Log what the trial ended with, and the epochs ``epochs`` still holds, in one batch (params, metrics
+        and tags together, split only past MLflow's per-call limits), and close the run with the matching
+        status: two calls to the store for a whole trial's results."""
         tags = {TAG_STATE: state}
         if family:
             tags[TAG_FAMILY] = family
             tags[TAG_RUN_NAME] = f"trial-{trial_number:04d}-{family}"
         if reason:
             tags[TAG_FAIL_REASON] = reason[:5000]
-        self._log(run_id, params=params, metrics=metrics, tags=tags)
+        self._log(run_id, params=params, metrics=metrics, tags=tags, pending=epochs.drain() if epochs else ())
         self.client.set_terminated(run_id, status=RUN_STATUS[state])
 
     def close_killed_trial(self, run_id: str, *, reason: str) -> None:
@@ -230,17 +233,14 @@ class Tracker:
         params: Mapping[str, Any] = {},
         metrics: Mapping[str, float] = {},
         tags: Mapping[str, str] = {},
+        pending: Sequence[Metric] = (),
     ) -> None:
         now = int(time.time() * 1000)
         param_list = [Param(k, _param_value(v)) for k, v in params.items()]
-        metric_list = [Metric(k, float(v), now, 0) for k, v in metrics.items()]
+        metric_list = [*pending, *(Metric(k, float(v), now, 0) for k, v in metrics.items())]
         tag_list = [RunTag(k, str(v)) for k, v in tags.items()]
-        for chunk in _chunks(param_list, _MAX_PARAMS):
-            self.client.log_batch(run_id, params=chunk)
-        for chunk in _chunks(metric_list, _MAX_METRICS):
-            self.client.log_batch(run_id, metrics=chunk)
-        for chunk in _chunks(tag_list, _MAX_TAGS):
-            self.client.log_batch(run_id, tags=chunk)
+        for batch_params, batch_metrics, batch_tags in _batches(param_list, metric_list, tag_list):
+            self.client.log_batch(run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags)
 
 
 def local_artifact_location(tracking_uri: str, experiment: str) -> str | None:
@@ -277,11 +277,31 @@ class MetricBuffer:
         if time.monotonic() - self._last_flush >= self._interval:
             self.flush()
 
+    def drain(self) -> list[Metric]:
+        """Hand over what is held back (to be sent with the run's final batch) and start afresh."""
+        pending, self._pending = self._pending, []
+        self._last_flush = time.monotonic()
+        return pending
+
     def flush(self) -> None:
         for chunk in _chunks(self._pending, _MAX_METRICS):
             self._client.log_batch(self._run_id, metrics=chunk)
         self._pending = []
         self._last_flush = time.monotonic()
+
+
+def _batches(
+    params: list[Param], metrics: list[Metric], tags: list[RunTag]
+) -> Iterable[tuple[list[Param], list[Metric], list[RunTag]]]:
+    """Params, metrics and tags packed into as few ``log_batch`` calls as MLflow's limits allow (at most 100
+    params, 1,000 metrics, 100 tags and 1,000 entries in all per call)."""
+    params, metrics, tags = list(params), list(metrics), list(tags)
+    while params or metrics or tags:
+        batch_params, params = params[:_MAX_PARAMS], params[_MAX_PARAMS:]
+        batch_tags, tags = tags[:_MAX_TAGS], tags[_MAX_TAGS:]
+        room = min(_MAX_METRICS, _MAX_ENTRIES - len(batch_params) - len(batch_tags))
+        batch_metrics, metrics = metrics[:room], metrics[room:]
+        yield batch_params, batch_metrics, batch_tags
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

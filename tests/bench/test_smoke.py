@@ -44,3 +44,52 @@ def test_startup_benchmark_smoke(tmp_path: Path) -> None:
     assert [r["command"] for r in payload["rows"]] == [
         "python -m search --help", "python -m search run --help", "python -m search worker --help"
     ]
+
+
+@pytest.mark.slow
+def test_overhead_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import overhead
+
+    overhead.main(["--dataset", "iris", "--families", "relu", "--trials", "2", "--epochs", "1", "--rounds", "1"])
+    payload = json.loads((tmp_path / "overhead.json").read_text())
+    (round_,) = payload["rounds"]
+    assert [c["family"] for c in round_["search_trials"]] == ["relu", "relu"]
+    # the floor trains exactly the search's configurations
+    assert [r["number"] for r in round_["floors"]["8"]["rows"]] == [c["number"] for c in round_["search_trials"]]
+    assert payload["ratio_loop_vs_same_settings"] > 0 and "target ≤ 1.05" in (tmp_path / "overhead.md").read_text()
+
+
+@pytest.mark.slow
+def test_logging_share_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import logging_share
+
+    logging_share.main(["--dataset", "iris", "--families", "relu", "--trials", "2", "--epochs", "1"])
+    payload = json.loads((tmp_path / "logging_share.json").read_text())
+    assert payload["trials"] == 2 and 0 < payload["share_percent"] < 100
+    assert {"create_run", "set_terminated", "log_batch"} <= set(payload["by_method_in_trials_s"])
+
+
+@pytest.mark.slow
+def test_peers_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import peers
+
+    peers.main(["--dataset", "iris", "--families", "relu,tanh", "--n-trials", "2", "--epochs", "2", "--only",
+                "activation-search --workers 1", "keras-tuner Hyperband", "optuna + MLflowCallback"])
+    payload = json.loads((tmp_path / "peers.json").read_text())
+    rows = {r["contender"]: r for r in payload["rows"]}
+    assert rows["activation-search --workers 1"]["trials"] == 2 and rows["optuna + MLflowCallback"]["trials"] == 2
+    assert rows["keras-tuner Hyperband"]["trials"] >= 2
+    assert any(r["time_to_target_s"] is not None for r in rows.values())  # the best one reached its own best
+
+
+def test_time_to_target_is_the_first_trial_at_or_above_it() -> None:
+    from bench.peers import summarise, time_to_target
+
+    events = [{"elapsed_s": 5.0, "score": 0.90}, {"elapsed_s": 7.0, "score": None},
+              {"elapsed_s": 9.0, "score": 0.955}, {"elapsed_s": 12.0, "score": 0.99}]
+    assert time_to_target(events, 0.95) == (9.0, 3)
+    assert time_to_target(events, 0.995) == (None, None)
+    rows = [{"best": 0.99, "events": events}, {"best": 0.96, "events": [{"elapsed_s": 1.0, "score": 0.96}]}]
+    best, target = summarise(rows, 0.005)
+    assert (best, round(target, 3)) == (0.99, 0.985)
+    assert rows[0]["time_to_target_s"] == 12.0 and rows[1]["time_to_target_s"] is None

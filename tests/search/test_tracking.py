@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -88,6 +89,47 @@ def test_metrics_are_sent_in_batches(tracker: Tracker, monkeypatch: pytest.Monke
     calls.clear()
     big.flush()
     assert calls == [1000, 80]  # MLflow's 1,000-metrics-per-call limit
+
+
+def test_a_trial_ends_with_one_batch_and_one_close(tracker: Tracker, monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = tracker.experiment_id("one-batch")
+    parent = tracker.start_parent(exp, run_name="p", params={}, tags={})
+    child = tracker.start_trial(exp, parent, study_name="s", trial_number=3)
+    buffer = tracker.epoch_logger(child, flush_interval_s=3600)
+    for epoch in range(5):
+        buffer.add(epoch, {"loss": 1.0 / (epoch + 1), "val_accuracy": 0.5 + 0.1 * epoch})
+    calls: list[tuple[int, int, int]] = []
+    real = tracker.client.log_batch
+
+    def counting(run_id: str, metrics: Any = (), params: Any = (), tags: Any = (), **kw: Any) -> Any:
+        calls.append((len(params), len(metrics), len(tags)))
+        return real(run_id, metrics=metrics, params=params, tags=tags, **kw)
+
+    monkeypatch.setattr(tracker.client, "log_batch", counting)
+    tracker.finish_trial(child, state="complete", family="elu", trial_number=3,
+                         params={"activation": "elu", "units": 64}, metrics={"final_val_accuracy": 0.9},
+                         epochs=buffer)
+    assert calls == [(2, 11, 3)]  # 10 epoch values + 1 final metric; state, family, run name
+    run = tracker.client.get_run(child)
+    assert run.info.status == "FINISHED" and run.data.metrics["final_val_accuracy"] == 0.9
+    history = tracker.client.get_metric_history(child, "val_accuracy")
+    assert [(m.step, round(m.value, 6)) for m in history] == [(e, round(0.5 + 0.1 * e, 6)) for e in range(5)]
+    buffer.flush()
+    assert len(calls) == 1  # drained: nothing is sent twice
+
+
+def test_batches_respect_mlflows_limits() -> None:
+    from mlflow.entities import Metric, Param, RunTag
+
+    from search.tracking import _batches
+
+    params = [Param(f"p{i}", "1") for i in range(150)]
+    metrics = [Metric(f"m{i}", 1.0, 0, 0) for i in range(1500)]
+    tags = [RunTag(f"t{i}", "x") for i in range(20)]
+    sizes = [(len(p), len(m), len(t)) for p, m, t in _batches(params, metrics, tags)]
+    assert sizes == [(100, 880, 20), (50, 620, 0)]
+    assert all(sum(size) <= 1000 for size in sizes)
+    assert list(_batches([], [], [])) == []
 
 
 def test_artifacts_and_parent_close(tracker: Tracker, tmp_path: Path) -> None:
