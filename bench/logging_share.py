@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench._common import dataset_path, write_results
+from bench._common import DEFAULT_DATASET, FAMILIES, dataset_path, load_study, write_results
 
 TARGET_PERCENT = 2.0
 
@@ -55,8 +55,6 @@ def _untime_client() -> None:
 
 
 def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    import optuna
-
     from search.cli import main as search_main
 
     calls: list[tuple[str, float, float]] = []
@@ -73,7 +71,7 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         _untime_client()
     if code not in (0, None):
         raise RuntimeError(f"search run exited {code}: {out.getvalue()[-2000:]}")
-    study = optuna.load_study(study_name="bench", storage=f"sqlite:///{folder / 'optuna.db'}")
+    study = load_study(folder, "bench")
     windows = [(t.datetime_start.timestamp(), t.datetime_complete.timestamp())
                for t in study.trials if t.datetime_complete is not None]
     trial_s = sum(end - start for start, end in windows)
@@ -91,8 +89,8 @@ def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", default="keel/texture.csv.gz", help="under ../shared/datasets, or a name/path")
-    parser.add_argument("--families", default="selu,elu,leaky_relu,relu,tanh,sigmoid")
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, help="under ../shared/datasets, or a name/path")
+    parser.add_argument("--families", default=FAMILIES)
     parser.add_argument("--trials", type=int, default=3, help="per family")
     parser.add_argument("--epochs", type=int, default=15)
     args = parser.parse_args(argv)

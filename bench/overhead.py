@@ -20,21 +20,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench._common import dataset_path, python_module, run_search, write_results
+from bench._common import (
+    DEFAULT_DATASET,
+    FAMILIES,
+    completed_trials,
+    dataset_path,
+    python_module,
+    run_search,
+    write_results,
+)
 
 TARGET = 1.05
-
-
-def search_phase(folder: Path, study_name: str) -> tuple[float, list[dict[str, Any]]]:
-    """(first start to last end in seconds, the finished trials' configurations in order)."""
-    import optuna
-
-    study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{folder / 'optuna.db'}")
-    done = sorted((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.number)
-    span = (max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)).total_seconds()
-    configs = [{"number": t.number, "family": t.user_attrs["family"], "params": t.params, "seed": t.number,
-                "seconds": t.duration.total_seconds(), "value": t.value} for t in done]
-    return span, configs
 
 
 def one_round(args: argparse.Namespace, dataset: str, root: Path) -> dict[str, Any]:
@@ -43,7 +39,9 @@ def one_round(args: argparse.Namespace, dataset: str, root: Path) -> dict[str, A
     wall, _ = run_search(["--dataset", dataset, "--families", args.families, "--trials", str(args.trials),
                           "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--seeds", "0",
                           "--pruner", "none", "--workers", "1", "--study", "bench"], folder)
-    span, configs = search_phase(folder, "bench")
+    span, done = completed_trials(folder, "bench")
+    configs = [{"number": t.number, "family": t.user_attrs["family"], "params": t.params, "seed": t.number,
+                "seconds": t.duration.total_seconds(), "value": t.value} for t in done]
     spec_file = root / "configs.json"
     spec_file.write_text(json.dumps({"dataset": dataset, "seed": 0, "families": args.families.split(","),
                                      "epochs": args.epochs, "batch_size": args.batch_size, "configs": configs}))
@@ -59,8 +57,8 @@ def one_round(args: argparse.Namespace, dataset: str, root: Path) -> dict[str, A
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", default="keel/texture.csv.gz", help="under ../shared/datasets, or a name/path")
-    parser.add_argument("--families", default="selu,elu,leaky_relu,relu,tanh,sigmoid")
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, help="under ../shared/datasets, or a name/path")
+    parser.add_argument("--families", default=FAMILIES)
     parser.add_argument("--trials", type=int, default=2, help="per family")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)

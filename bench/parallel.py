@@ -11,19 +11,15 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench._common import run_search, write_results
+from bench._common import completed_trials, run_search, write_results
 
 
 def measure(workers: int, *, trials: int, epochs: int, families: str, dataset: str, root: Path) -> dict[str, float]:
-    import optuna
-
     folder = root / f"w{workers}"
     wall, _ = run_search(["--dataset", dataset, "--families", families, "--trials", str(trials), "--epochs",
                           str(epochs), "--seeds", "0", "--pruner", "none", "--workers", str(workers),
                           "--study", "bench"], folder)
-    study = optuna.load_study(study_name="bench", storage=f"sqlite:///{folder / 'optuna.db'}")
-    done = [t for t in study.trials if t.datetime_complete is not None and t.state.name == "COMPLETE"]
-    span = (max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)).total_seconds()
+    span, done = completed_trials(folder, "bench")
     per_trial = sum(t.duration.total_seconds() for t in done) / len(done)
     return {"workers": workers, "trials": len(done), "search_s": span, "wall_s": wall,
             "trials_per_hour": 3600 * len(done) / span, "trials_per_hour_wall": 3600 * len(done) / wall,

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,11 +34,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench._common import ROOT, dataset_path, write_results
+from bench._common import (
+    DEFAULT_DATASET,
+    FAMILIES,
+    ROOT,
+    dataset_path,
+    load_study,
+    run_timed,
+    search_argv,
+    write_results,
+)
 
 CONTENDERS = ("activation-search", "activation-search --workers 1", "keras-tuner RandomSearch",
               "keras-tuner Hyperband", "optuna + MLflowCallback")
-FAMILIES = "selu,elu,leaky_relu,relu,tanh,sigmoid"
 
 
 # --------------------------------------------------------------------------------------------- contenders
@@ -184,32 +191,16 @@ def _contender(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------------------- orchestration
 
 
-def _launch(argv: list[str], cwd: Path) -> tuple[float, float]:
-    """Run a contender's process; returns (launch wall clock, wall seconds); raises on failure."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    launched = time.time()
-    started = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env, check=False)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr[-3000:]}")
-    return launched, wall
-
-
 def run_contender(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     work.mkdir(parents=True)
     if name.startswith("activation-search"):
         workers = "1" if name.endswith("--workers 1") else "auto"
         per_family = args.n_trials // len(args.families.split(","))
-        argv = [sys.executable, "-m", "search", "run", "--storage", f"sqlite:///{work / 'optuna.db'}",
-                "--tracking-uri", f"sqlite:///{work / 'mlflow.db'}", "--dataset", args.dataset, "--families",
-                args.families, "--trials", str(per_family), "--epochs", str(args.epochs), "--batch-size",
-                str(args.batch_size), "--metric", "accuracy", "--seeds", "0", "--workers", workers, "--study", "peers"]
-        launched, wall = _launch(argv, work)
-        import optuna
-
-        study = optuna.load_study(study_name="peers", storage=f"sqlite:///{work / 'optuna.db'}")
+        argv = search_argv(["--dataset", args.dataset, "--families", args.families, "--trials", str(per_family),
+                            "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--metric", "accuracy",
+                            "--seeds", "0", "--workers", workers, "--study", "peers"], work)
+        launched, wall, _ = run_timed(argv, work)
+        study = load_study(work, "peers")
         events = [{"t": t.datetime_complete.timestamp(), "score": t.value if t.state.name == "COMPLETE" else None,
                    "epochs": len(t.intermediate_values)}
                   for t in study.trials if t.datetime_complete is not None]
@@ -217,7 +208,7 @@ def run_contender(name: str, args: argparse.Namespace, work: Path) -> dict[str, 
         argv = [sys.executable, "-m", "bench.peers", "--contender", name, "--work", str(work), "--dataset",
                 args.dataset, "--families", args.families, "--n-trials", str(args.n_trials), "--epochs",
                 str(args.epochs), "--batch-size", str(args.batch_size)]
-        launched, wall = _launch(argv, ROOT)
+        launched, wall, _ = run_timed(argv, ROOT)
         events = [json.loads(line) for line in (work / "events.jsonl").read_text().splitlines()]
     events.sort(key=lambda e: e["t"])
     for event in events:
@@ -262,7 +253,7 @@ def table(rows: list[dict[str, Any]], best: float, target: float, reference: str
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="keel/texture.csv.gz", help="under ../shared/datasets, or a name/path")
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, help="under ../shared/datasets, or a name/path")
     parser.add_argument("--families", default=FAMILIES)
     parser.add_argument("--n-trials", type=int, default=30, help="trials per contender (Hyperband: its own)")
     parser.add_argument("--epochs", type=int, default=15)
