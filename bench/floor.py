@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     import optuna
 
     import trainers
-    from search.hp import OptunaHyperParameters
+    from search.study.hp import OptunaHyperParameters
     from spaces import builder_for
 
     dataset = trainers.load_dataset(spec["dataset"])

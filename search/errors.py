@@ -17,3 +17,7 @@ class RunError(Exception):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that the running trial is marked and every run is closed (exit 143)."""
+
+
+class StorageUnavailable(RunError):
+    """The Optuna database stayed unreachable for the whole retry window."""

@@ -6,26 +6,28 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from search.study import DEFAULT_STORAGE
+from search.cli._args import HelpFormatter
+from search.locations import DEFAULT_STORAGE
 
 
 def add_parser(commands: Any) -> None:
     p = commands.add_parser(
         "report",
-        help="rebuild the verdict report of a study (several --study: compare datasets)",
-        description="Rebuild a study's verdict from the Optuna storage, without training anything. With several "
+        help="rebuild the verdict report and plots of a study (several --study: compare datasets)",
+        description="Rebuild a study's verdict from the Optuna storage, without training anything: the tables on "
+        "the terminal and, with --output, report.md, report.json, summary.md/json and the plots. With several "
         "--study, also rank the families across the datasets (Friedman test, Nemenyi critical difference).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--study", action="append", required=True, help="study name; repeat for several datasets")
     p.add_argument("--storage", default=DEFAULT_STORAGE, help="Optuna storage URL")
     p.add_argument("--output", type=Path, default=None,
-                   help="folder to write report.md / report.json (and the cross-dataset files) into")
+                   help="folder to write the reports, summaries and plots (and the cross-dataset files) into")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.reporting import rebuild_reports
+    from search.verdict import rebuild_reports
 
     rebuild_reports(args.study, args.storage, args.output)
     return 0

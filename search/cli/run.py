@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from search.runner import DEFAULT_DATASET, RunConfig
-from search.samplers import PRUNER_NAMES, SAMPLER_NAMES
-from search.study import DEFAULT_STORAGE
+from search.cli._args import (
+    HelpFormatter,
+    fraction,
+    names,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    seed_count,
+    workers,
+)
+from search.errors import RunError, UsageError
+from search.locations import DEFAULT_STORAGE
+from search.stages import DEFAULT_DATASET, RunConfig
+from search.study import PRUNER_NAMES, SAMPLER_NAMES
 from spaces import DEFAULT_FAMILIES
 
 DEFAULTS = RunConfig()
@@ -23,7 +35,7 @@ def add_parser(commands: Any) -> None:
         help="run (or resume) an activation search study",
         description="Run (or resume) an Optuna study over activation families and the MLP around them. "
         "Each trial is a nested MLflow run under one parent run per invocation.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     data = p.add_argument_group("data")
     data.add_argument("--dataset", default=DEFAULT_DATASET,
@@ -33,12 +45,12 @@ def add_parser(commands: Any) -> None:
     data.add_argument("--task", choices=TASK_CHOICES, default=None, help="override the task inferred from the labels")
     data.add_argument("--impute", action="store_true",
                       help="fill missing/infinite feature values with the training split's median (default: refuse)")
-    data.add_argument("--val-size", type=_fraction, default=DEFAULTS.val_size, help="validation fraction")
-    data.add_argument("--test-size", type=_fraction, default=DEFAULTS.test_size,
+    data.add_argument("--val-size", type=fraction, default=DEFAULTS.val_size, help="validation fraction")
+    data.add_argument("--test-size", type=fraction, default=DEFAULTS.test_size,
                       help="test fraction (held out: the search never sees it)")
 
     space = p.add_argument_group("search")
-    space.add_argument("--families", type=_names, default=",".join(DEFAULT_FAMILIES),
+    space.add_argument("--families", type=names, default=",".join(DEFAULT_FAMILIES),
                        help="comma-separated activation families to search")
     space.add_argument("--trials", type=positive_int, default=DEFAULTS.trials,
                        help="trials to add per family in this invocation (every family gets the same budget)")
@@ -51,24 +63,29 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--metric", choices=METRIC_CHOICES, default=None,
                        help="validation metric to optimise and test metric of the verdict (default: accuracy, "
                             "balanced_accuracy for imbalanced classes, rmse for regression)")
-    space.add_argument("--seeds", type=_seed_count, default=DEFAULTS.seeds,
-                       help="seeds to retrain each family's best and default configurations with for the verdict "
-                            "(0: search only, no verdict)")
-    space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler)
-    space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner)
+    space.add_argument("--seeds", type=seed_count, default=DEFAULTS.seeds,
+                       help="seeds to retrain each family's best and default configurations with for the verdict: "
+                            "0 (search only, no verdict) or at least 2 (1 is refused: a confidence interval needs "
+                            "two)")
+    space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler,
+                       help="Optuna sampler: tpe (multivariate TPE), random, or qmc (quasi-Monte Carlo)")
+    space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner,
+                       help="Optuna pruner on the validation metric after each epoch; every one compares a trial "
+                            "only with trials of its own family")
     space.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the split, the sampler and the trials")
     space.add_argument("--no-baselines", dest="baselines", action="store_false",
                        help="do not start a new study with each family's Keras-default configuration")
-    space.add_argument("--devices", type=_names, default=None,
-                       help="force the devices of each trial, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
+    space.add_argument("--devices", type=names, default=None,
+                       help="force the devices of each trial, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+; /cpu:0,/cpu:1 "
+                            "splits the CPU into logical devices, for testing)")
 
     scale = p.add_argument_group("workers and faults")
-    scale.add_argument("--workers", type=_workers, default="auto",
+    scale.add_argument("--workers", type=workers, default="auto",
                        help="trials run side by side, one process each ('auto': what fits the machine: one per GPU "
                             "group, else one per core with 2 GiB of memory each)")
-    scale.add_argument("--gpus-per-trial", type=_non_negative_int, default=None,
+    scale.add_argument("--gpus-per-trial", type=non_negative_int, default=None,
                        help="GPUs each worker gets (pinned with CUDA_VISIBLE_DEVICES); 2+ trains under "
-                            "MirroredStrategy; 0 = CPU; None: 1 when GPUs are visible")
+                            "MirroredStrategy; 0 = CPU (default: 1 when GPUs are visible, else 0)")
     scale.add_argument("--recycle-after", type=positive_int, default=DEFAULTS.recycle_after,
                        help="replace a worker process by a fresh one after this many trials (TensorFlow never gives "
                             "back the ≈5 MB each trained model leaves behind)")
@@ -95,106 +112,36 @@ def add_fault_arguments(group: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.runner import quiet_tensorflow, validate_families
+    from search.console import quiet_tensorflow, stderr_console
 
-    config = RunConfig(
-        dataset=args.dataset,
-        target=args.target,
-        families=validate_families(args.families),
-        trials=args.trials,
-        timeout=args.timeout,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        patience=args.patience,
-        study=args.study,
-        storage=args.storage,
-        tracking_uri=args.tracking_uri,
-        experiment=args.experiment,
-        seed=args.seed,
-        sampler=args.sampler,
-        pruner=args.pruner,
-        val_size=args.val_size,
-        test_size=args.test_size,
-        devices=tuple(args.devices) if args.devices else None,
-        baselines=args.baselines,
-        seeds=args.seeds,
-        metric=args.metric,
-        task=args.task,
-        impute=args.impute,
-        workers=args.workers,
-        gpus_per_trial=args.gpus_per_trial,
-        max_failures=args.max_failures,
-        recycle_after=args.recycle_after,
-        heartbeat=args.heartbeat,
-        grace=args.grace,
-    )
     quiet_tensorflow()
-    from rich.console import Console
-
-    from search.report_table import print_outcome
-    from search.runner import run_search
+    from search.stages import print_outcome, run_search
     from trainers import DataError
 
-    console = Console(stderr=True, soft_wrap=True)
     try:
-        outcome = run_search(config, console)
+        outcome = run_search(config_from(args), stderr_console())
     except DataError as exc:
-        from search.errors import UsageError
-
         raise UsageError(str(exc)) from exc
     print_outcome(outcome)
     if outcome.error:
-        from search.errors import RunError
-
         raise RunError(outcome.error)
     if outcome.signal:
-        import sys
-
         print("terminated (SIGTERM)" if outcome.signal == "SIGTERM" else "interrupted (Ctrl-C)", file=sys.stderr)
         return 143 if outcome.signal == "SIGTERM" else 130
     return 0
 
 
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+def config_from(args: argparse.Namespace) -> RunConfig:
+    """The run's configuration from the parsed flags (the families checked against the registry)."""
+    from search.stages import validate_families
 
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, but got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, but got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, but got {value}")
-    return value
-
-
-def _workers(text: str) -> int | None:
-    if text.strip().lower() == "auto":
-        return None
-    return positive_int(text)
-
-
-def _seed_count(text: str) -> int:
-    value = int(text)
-    if value == 1 or value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no verdict) or at least 2, but got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, but got {value}")
-    return value
+    return RunConfig(
+        dataset=args.dataset, target=args.target, families=validate_families(args.families), trials=args.trials,
+        timeout=args.timeout, epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
+        study=args.study, storage=args.storage, tracking_uri=args.tracking_uri, experiment=args.experiment,
+        seed=args.seed, sampler=args.sampler, pruner=args.pruner, val_size=args.val_size, test_size=args.test_size,
+        devices=tuple(args.devices) if args.devices else None, baselines=args.baselines, seeds=args.seeds,
+        metric=args.metric, task=args.task, impute=args.impute, workers=args.workers,
+        gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, recycle_after=args.recycle_after,
+        heartbeat=args.heartbeat, grace=args.grace,
+    )  # fmt: skip

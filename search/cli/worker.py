@@ -6,9 +6,13 @@ import argparse
 import os
 from typing import Any
 
-from search.cli.run import add_fault_arguments, positive_float, positive_int
+from search.cli._args import HelpFormatter, names, positive_float, positive_int
+from search.cli.run import add_fault_arguments
 from search.errors import UsageError
-from search.pool import ENV_STORAGE, EXIT_RECYCLE  # standard library only: --help stays light
+from search.parallel import (  # their module is standard library only: --help stays light
+    ENV_STORAGE,
+    EXIT_RECYCLE,
+)
 
 
 def add_parser(commands: Any) -> None:
@@ -18,7 +22,7 @@ def add_parser(commands: Any) -> None:
         description="Join study NAME in a shared Optuna storage (PostgreSQL for several machines) and run its "
         "queued trials until none is left. The data, metric, families and training settings come from the "
         "storage; a worker whose data or code differs from the study's is refused.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--study", required=True, help="study name, as given to (or printed by) `search run`")
     p.add_argument("--storage", default=None,
@@ -32,30 +36,28 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--max-trials", type=positive_int, default=None,
                    help=f"exit (code {EXIT_RECYCLE}) after this many trials, so that a fresh process takes over "
                         "(TensorFlow never gives back the ≈5 MB each trained model leaves behind)")
-    p.add_argument("--devices", default=None,
+    p.add_argument("--devices", type=names, default=None,
                    help="force each trial's devices, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
     p.add_argument("--unbudgeted", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.runner import quiet_tensorflow
+    from search.console import quiet_tensorflow, stderr_console
 
     storage = args.storage or os.environ.get(ENV_STORAGE)
     if not storage:
         raise UsageError(f"worker needs --storage (or ${ENV_STORAGE}): the URL of the study's Optuna storage.")
     quiet_tensorflow()
-    from rich.console import Console
-
-    from search.join import WorkerOptions, run_worker
+    from search.stages import WorkerOptions, run_worker
     from trainers import DataError
 
-    console = Console(stderr=True, soft_wrap=True)
+    console = stderr_console()
     options = WorkerOptions(
         study=args.study, storage=storage, tracking_uri=args.tracking_uri, parent_run_id=args.parent_run_id,
         index=args.index, timeout=args.timeout, max_failures=args.max_failures, heartbeat=args.heartbeat,
         grace=args.grace, budgeted=not args.unbudgeted, max_trials=args.max_trials,
-        devices=tuple(d.strip() for d in args.devices.split(",") if d.strip()) if args.devices else None,
+        devices=tuple(args.devices) if args.devices else None,
     )  # fmt: skip
     try:
         stats = run_worker(options, console)

@@ -1,0 +1,129 @@
+"""Several workers on one machine: one ``search worker`` process each, sharing the study through its storage.
+
+One process per worker, not threads: TensorFlow does not give memory back between trials in one process
+(Keras Tuner #395, Optuna #3050), and each process can be pinned to its own GPUs with
+``CUDA_VISIBLE_DEVICES`` (or, on a CPU, to its share of the cores). Scheduling is Optuna's: the workers take
+queued trials from the shared storage; this module only starts them, reports their trials, forwards Ctrl-C
+and SIGTERM, and collects their exit codes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from search.errors import RunError, Terminated
+from search.parallel.placement import WorkerPlan
+
+if TYPE_CHECKING:
+    import optuna
+
+EXIT_RECYCLE = 75  # a worker stopped after --max-trials with work left: start a fresh one
+ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # the storage URL travels in the environment: it may hold a password
+STOP_GRACE_S = 60.0  # after Ctrl-C/SIGTERM, how long workers get to close their trials
+
+
+def worker_command(study: str, *, tracking_uri: str, parent_run_id: str, index: int, options: Sequence[str]) -> list[str]:
+    return [
+        sys.executable, "-m", "search", "worker",
+        "--study", study,
+        "--tracking-uri", tracking_uri,
+        "--parent-run-id", parent_run_id,
+        "--index", str(index),
+        *options,
+    ]  # fmt: skip
+
+
+class WorkerPool:
+    """Starts the planned workers, reports their finished trials, and waits for them."""
+
+    def __init__(self, plans: Sequence[WorkerPlan], commands: Sequence[list[str]], storage_url: str) -> None:
+        self._logs = Path(tempfile.mkdtemp(prefix="search-workers-"))
+        self._plans = list(plans)
+        self._commands = [list(c) for c in commands]
+        self._storage_url = storage_url
+        self.procs: list[subprocess.Popen[bytes]] = [self._start(i) for i in range(len(self._plans))]
+        self.restarts = 0
+
+    def _start(self, i: int) -> subprocess.Popen[bytes]:
+        env = self._plans[i].env({**os.environ, ENV_STORAGE: self._storage_url})
+        with open(self._logs / f"worker-{self._plans[i].index}.log", "ab") as log:
+            # Own session: a Ctrl-C at the terminal reaches the pool, which forwards it exactly once.
+            return subprocess.Popen(self._commands[i], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+
+    def wait(self, study: optuna.Study, on_trial: Callable[[optuna.Study, Any], None], poll_s: float = 2.0) -> None:
+        """Until every worker has exited: report each newly finished trial; then raise if one failed.
+
+        Ctrl-C or SIGTERM (as ``KeyboardInterrupt``) is forwarded to the workers, which close their trials;
+        the pool waits for them and re-raises.
+        """
+        reported = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+        try:
+            while True:
+                for i, proc in enumerate(self.procs):
+                    if proc.poll() == EXIT_RECYCLE:  # done its share of trials; a fresh process goes on
+                        self.procs[i] = self._start(i)
+                        self.restarts += 1
+                running = [p for p in self.procs if p.poll() is None]
+                for trial in study.get_trials(deepcopy=False):
+                    if trial.state.is_finished() and trial.number not in reported:
+                        reported.add(trial.number)
+                        on_trial(study, trial)
+                if not running and not any(p.poll() == EXIT_RECYCLE for p in self.procs):
+                    break
+                time.sleep(poll_s)
+        except KeyboardInterrupt as exc:
+            self.stop(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+            raise
+        self._raise_for_failures()
+        shutil.rmtree(self._logs, ignore_errors=True)
+
+    def stop(self, sig: int) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(sig)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()  # its trial goes stale and is re-queued on resume
+
+    def _raise_for_failures(self) -> None:
+        """A worker that stopped with an error (code 1: too many failures, the database gone; 2: refused)
+        fails the run; one killed by a signal only warns when another finished the work."""
+        failures = [
+            (proc.returncode, f"worker {i} exited with {_describe(proc.returncode)}: {self._last_line(i)}")
+            for i, proc in enumerate(self.procs)
+            if proc.returncode
+        ]
+        if any(code in (1, 2) for code, _ in failures) or len(failures) == len(self.procs):
+            raise RunError("; ".join(line for _, line in failures) + f" (worker logs in {self._logs})")
+        for _, line in failures:
+            print(f"warning: {line}", file=sys.stderr)
+
+    def _last_line(self, index: int) -> str:
+        try:
+            lines = (self._logs / f"worker-{index}.log").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no log"
+        errors = [line for line in lines if line.startswith("error:")]
+        return (errors or lines or ["no output"])[-1][:300]
+
+
+def _describe(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"

@@ -1,0 +1,266 @@
+"""The Optuna storage every process of a study shares: Optuna's RDB storage with three additions.
+
+- **Heartbeats.** Each running trial records a heartbeat; a trial whose worker died (SIGKILL, a lost
+  machine) goes stale after the grace period, is marked failed by whichever worker looks next, and is
+  re-queued with the same parameters (Optuna's ``RetryHeartbeatStaleTrialCallback``).
+- **Retries.** A database that goes away for a moment (a restart, a dropped connection, a locked SQLite file)
+  is retried with exponential backoff; if it stays away past the retry window, :class:`StorageUnavailable`
+  says so in one line.
+- **A fixed budget.** ``search run`` enqueues exactly the trials it was asked for; a worker only runs queued
+  trials. With ``slots_only`` set, asking for a trial when the queue is empty raises :class:`NoQueuedTrials`
+  instead of creating one, so N workers never run more trials than were asked for.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import optuna
+from optuna.storages import RDBStorage
+from optuna.trial import FrozenTrial
+
+from search.errors import StorageUnavailable, UsageError
+from search.locations import redact_url
+
+_log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_HEARTBEAT_S = 10  # a running trial writes a heartbeat this often
+DEFAULT_GRACE_S = 60  # ... and is declared dead after this long without one
+DEFAULT_RETRY_S = 60.0  # how long a vanished database is waited for
+CONNECT_RETRY_S = 5.0  # at start-up a wrong URL should fail fast, not after the whole window
+ENV_RETRY_S = "ACTIVATION_SEARCH_DB_RETRY_SECONDS"
+MAX_RETRIES_PER_TRIAL = 2  # a trial whose worker died is re-run at most this often
+
+
+class NoQueuedTrials(Exception):
+    """The study's queue is empty: this invocation's budget is used up (or taken by other workers)."""
+
+
+# Methods that talk to the database; each is retried on a connection failure.
+_RETRIED = (
+    "create_new_study",
+    "get_study_id_from_name",
+    "get_study_name_from_id",
+    "get_study_directions",
+    "get_study_user_attrs",
+    "get_study_system_attrs",
+    "set_study_user_attr",
+    "set_study_system_attr",
+    "get_all_studies",
+    "get_trial",
+    "get_all_trials",
+    "get_trial_id_from_study_id_trial_number",
+    "get_trial_user_attrs",
+    "get_trial_system_attrs",
+    "get_best_trial",
+    "set_trial_param",
+    "set_trial_intermediate_value",
+    "set_trial_user_attr",
+    "set_trial_system_attr",
+    "_get_stale_trial_ids",
+    # What Optuna's cache layer (which wraps every RDBStorage a study is given) calls directly.
+    "_get_trials",
+    "_set_trial_param",
+    "_get_best_trial_id",
+)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether ``exc`` means "the database is not reachable right now" (worth retrying), as opposed to
+    a bad query or bad data (not worth it)."""
+    import sqlalchemy.exc as sa
+
+    return any(
+        isinstance(e, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError))
+        or (isinstance(e, sa.DBAPIError) and e.connection_invalidated)
+        for e in exception_chain(exc)
+    )
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then its cause (or else context), and so on; each once, even if the chain loops."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def retry_window() -> float:
+    """Seconds to wait for a vanished database (``$ACTIVATION_SEARCH_DB_RETRY_SECONDS``, default 60)."""
+    text = os.environ.get(ENV_RETRY_S)
+    return float(text) if text else DEFAULT_RETRY_S
+
+
+def retrying(call: Callable[[], T], *, what: str, url: str, window: float, sleep: Callable[[float], None] = time.sleep) -> T:
+    """``call()``, retried with exponential backoff (0.25 s doubling to 8 s) while it fails with a connection
+    error, for at most ``window`` seconds; then :class:`StorageUnavailable`."""
+    started = time.monotonic()
+    delay = 0.25
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            waited = time.monotonic() - started
+            if waited + delay > window:
+                raise StorageUnavailable(
+                    f"Optuna storage {redact_url(url)} unreachable for {waited:.0f} s ({what}: "
+                    f"{_driver_message(exc)}); the study is intact: rerun with the same "
+                    f"--study to resume once the database is back."
+                ) from exc
+            _log.warning("Optuna storage unreachable (%s), retrying in %.2f s", what, delay)
+            sleep(delay)
+            delay = min(delay * 2, 8.0)
+
+
+def _driver_message(exc: BaseException) -> str:
+    """The database driver's own first line ("database is locked", "connection refused"), else the error's."""
+    exc = next((e.orig for e in exception_chain(exc) if getattr(e, "orig", None) is not None), exc)
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+class ResilientStorage(RDBStorage):
+    """:class:`optuna.storages.RDBStorage` with retries, and optionally no trials beyond the queued ones."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        heartbeat_interval: int | None = DEFAULT_HEARTBEAT_S,
+        grace_period: int | None = DEFAULT_GRACE_S,
+        on_stale: Callable[[optuna.Study, FrozenTrial], None] | None = None,
+        window: float | None = None,
+    ) -> None:
+        self.window = retry_window() if window is None else window
+        self.slots_only = False
+        engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            # Several worker processes share the file: wait a moment for a lock, then let retrying() back off.
+            engine_kwargs = {"connect_args": {"timeout": 2.0}}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: experimental
+            retrying(
+                lambda: RDBStorage.__init__(
+                    self,
+                    url,
+                    engine_kwargs=engine_kwargs,
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=grace_period,
+                    heartbeat_stale_trial_callback=on_stale,
+                ),
+                what="connect",
+                url=url,
+                window=min(self.window, CONNECT_RETRY_S),
+            )
+
+    def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
+        # Optuna's cache layer calls this one; RDBStorage.create_new_trial calls it too.
+        if template_trial is None and self.slots_only:
+            raise NoQueuedTrials("No queued trial is left in the study.")
+        # Not retried: a retry after a commit that did land would create the trial twice.
+        return self._guard("create_new_trial", lambda: RDBStorage._create_new_trial(self, study_id, template_trial))
+
+    def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
+        if state == optuna.trial.TrialState.RUNNING and values is None:
+            return retrying(lambda: self._claim(trial_id), what="claim a queued trial", url=self.url, window=self.window)
+        attempts = 0
+
+        def attempt() -> bool:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return RDBStorage.set_trial_state_values(self, trial_id, state, values)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # A retry after a commit that did land finds the trial already finished in ``state``.
+                if attempts > 1 and RDBStorage.get_trial(self, trial_id).state == state:
+                    return True
+                raise
+
+        return retrying(attempt, what="set_trial_state_values", url=self.url, window=self.window)
+
+    def _claim(self, trial_id: int) -> bool:
+        """WAITING → RUNNING as one conditional UPDATE: exactly one of several workers racing for a queued
+        trial gets it. (Optuna reads the row ``FOR UPDATE`` first, which SQLite ignores: two processes could
+        both take the same trial.)"""
+        import datetime
+
+        import sqlalchemy
+        from optuna.storages._rdb import models  # the table Optuna's own RDBStorage maps
+        from optuna.trial import TrialState
+
+        session = self.scoped_session()
+        try:
+            result = session.execute(
+                sqlalchemy.update(models.TrialModel)
+                .where(models.TrialModel.trial_id == trial_id, models.TrialModel.state == TrialState.WAITING)
+                .values(state=TrialState.RUNNING, datetime_start=datetime.datetime.now())
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+            return result.rowcount == 1
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        # Runs in Optuna's heartbeat thread: a failure there must not kill the thread with a traceback.
+        try:
+            retrying(lambda: RDBStorage.record_heartbeat(self, trial_id), what="heartbeat", url=self.url,
+                     window=self.window)
+        except StorageUnavailable as exc:
+            _log.warning("%s", exc)
+
+    def _guard(self, what: str, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise StorageUnavailable(
+                    f"Optuna storage {redact_url(self.url)} unreachable ({what}: {_driver_message(exc)}); the study "
+                    f"is intact: rerun with the same --study to resume once the database is back."
+                ) from exc
+            raise
+
+
+def _retried_method(name: str) -> Callable[..., Any]:
+    original = getattr(RDBStorage, name)
+
+    @functools.wraps(original)
+    def method(self: ResilientStorage, *args: Any, **kwargs: Any) -> Any:
+        return retrying(lambda: original(self, *args, **kwargs), what=name, url=self.url, window=self.window)
+
+    return method
+
+
+for _name in _RETRIED:
+    setattr(ResilientStorage, _name, _retried_method(_name))
+
+
+def open_storage(url: str, **options: Any) -> ResilientStorage:
+    """The study's storage (:class:`ResilientStorage`); a bad URL, a database that cannot be reached or an
+    unwritable file is a :class:`UsageError` naming the URL (without its password)."""
+    try:
+        return ResilientStorage(url, **options)
+    except StorageUnavailable as exc:
+        raise UsageError(f"Cannot open Optuna storage {redact_url(url)!r}: {exc}") from exc
+    except Exception as exc:
+        raise UsageError(f"Cannot open Optuna storage {redact_url(url)!r}: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"

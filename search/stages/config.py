@@ -1,0 +1,80 @@
+"""What ``search run`` is asked to do (:class:`RunConfig`, the CLI's flags validated) and what it gives back
+(:class:`RunOutcome`). Standard library only: the CLI reads the defaults here for ``--help``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.errors import UsageError
+from search.locations import DEFAULT_STORAGE
+from spaces import DEFAULT_FAMILIES
+
+DEFAULT_DATASET = "digits"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``search run`` was asked to do (the CLI's flags, validated)."""
+
+    dataset: str = DEFAULT_DATASET
+    target: str | None = None
+    families: tuple[str, ...] = DEFAULT_FAMILIES
+    trials: int | None = 5  # per family: every family gets the same budget
+    timeout: float | None = None
+    epochs: int = 15
+    batch_size: int = 64
+    patience: int | None = None
+    task: str | None = None  # None: inferred from the labels
+    impute: bool = False  # fill missing feature values with the training split's median instead of refusing
+    metric: str | None = None  # None: accuracy, balanced accuracy for imbalanced classes, RMSE for regression
+    study: str | None = None
+    storage: str = DEFAULT_STORAGE
+    tracking_uri: str | None = None
+    experiment: str | None = None
+    seed: int = 0
+    sampler: str = "tpe"
+    pruner: str = "median"
+    val_size: float = 0.15
+    test_size: float = 0.15
+    devices: tuple[str, ...] | None = None
+    baselines: bool = True
+    seeds: int = 5  # re-evaluation seeds per family (0: no re-evaluation, no verdict)
+    workers: int | None = 1  # None: what fits the machine (GPUs / gpus_per_trial, else cores and memory)
+    gpus_per_trial: int | None = None  # None: 1 when GPUs are visible
+    max_failures: int = 5  # stop after this many failed trials in a row
+    heartbeat: int = 10  # seconds between a running trial's heartbeats
+    grace: int = 60  # seconds without a heartbeat after which a trial's worker is declared dead
+    recycle_after: int | None = 50  # a worker process is replaced after this many trials (TF keeps memory)
+    extra_tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    study_name: str
+    storage: str
+    experiment_id: str
+    parent_run_id: str
+    tracking_uri: str
+    metric: str
+    status: str  # the parent run's MLflow status
+    rows: list[Any]
+    report: dict[str, Any] | None
+    wall_seconds: float
+    error: str | None = None  # why the run stopped early (the CLI exits with 1)
+    signal: str | None = None  # SIGINT / SIGTERM when interrupted (the CLI exits with 130 / 143)
+
+
+def validate_families(names: list[str]) -> tuple[str, ...]:
+    """Canonical family names, in order, without duplicates; an unknown name is a UsageError."""
+    from spaces import get_family
+
+    if not names:
+        raise UsageError("--families needs at least one family.")
+    canonical = []
+    for name in names:
+        try:
+            canonical.append(get_family(name).name)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    return tuple(dict.fromkeys(canonical))

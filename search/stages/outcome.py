@@ -1,0 +1,46 @@
+"""What ``search run`` prints at the end: the search table, the verdict, and where everything was written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from search.console import stdout_console
+from search.locations import redact_url
+from search.study import format_value
+
+if TYPE_CHECKING:
+    from search.stages.config import RunOutcome
+
+
+def print_outcome(outcome: RunOutcome) -> None:
+    from rich.table import Table
+
+    from search.tracking import ui_hint
+    from search.verdict import print_report
+
+    console = stdout_console()
+    table = Table(title=f"Study {outcome.study_name!r}: best validation score per family")
+    table.add_column("family")
+    table.add_column(f"best val {outcome.metric}", justify="right")
+    table.add_column("best trial", justify="right")
+    table.add_column("Keras default", justify="right")
+    table.add_column("complete", justify="right")
+    table.add_column("pruned", justify="right")
+    table.add_column("failed", justify="right")
+    for row in outcome.rows:
+        table.add_row(
+            row.family,
+            format_value(row.best_value),
+            "" if row.best_trial is None else str(row.best_trial),
+            format_value(row.default_value),
+            str(row.complete),
+            str(row.pruned),
+            str(row.failed),
+        )
+    console.print(table)
+    if outcome.report is not None:
+        print_report(outcome.report, console)
+    console.print(f"MLflow run {outcome.parent_run_id} ({outcome.status}) in {outcome.tracking_uri}")
+    console.print(f"Open it: {ui_hint(outcome.tracking_uri, outcome.experiment_id, outcome.parent_run_id)}")
+    console.print(f"Add trials: python -m search run --study {outcome.study_name} --storage {redact_url(outcome.storage)} ...")
+    console.print(f"Wall time {outcome.wall_seconds:.1f} s")

@@ -1,0 +1,109 @@
+"""Stage 2 — open the study, or resume it: its storage, its identity (data fingerprint, families, metric,
+search space) checked against this run's, the spec a joining worker reads, a sampler seeded for this
+invocation.
+
+A study that exists with another identity is refused before anything in it changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from search.locations import redact_url
+
+if TYPE_CHECKING:
+    import optuna
+    from rich.console import Console
+
+    from search.parallel import ResilientStorage
+    from search.stages.config import RunConfig
+    from search.stages.data import PreparedData
+
+
+@dataclass(frozen=True)
+class OpenedStudy:
+    """The study this run works on, and what every stage after this one needs of it."""
+
+    name: str
+    url: str  # the storage URL as given (with its password: never print it, see ``redact_url``)
+    storage: ResilientStorage
+    study: optuna.Study
+    created: bool  # False: resumed
+    builder: Callable[[Any], Any]  # the Keras-Tuner-style build(hp) of the study's families
+    tracking_uri: str
+
+
+def quiet_libraries() -> None:
+    """Optuna's per-trial INFO lines and MLflow's chatter would drown the progress lines."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+
+
+def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> OpenedStudy:
+    """Create study ``config.study`` (default ``<dataset>-activations``) in ``config.storage``, or resume it.
+
+    Raises:
+        UsageError: The storage cannot be opened, or the stored study is about other data, families,
+            metric or search space.
+    """
+    from search.parallel import open_shared_storage
+    from search.study import make_pruner, make_sampler, open_study
+    from search.tracking import resolve_tracking_uri
+    from spaces import builder_for
+
+    quiet_libraries()
+    splits = data.splits
+    name = config.study or f"{data.dataset.name}-activations"
+    builder = builder_for(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families))
+    tracking_uri = resolve_tracking_uri(config.tracking_uri)
+    storage = open_shared_storage(config.storage, tracking_uri=tracking_uri, heartbeat=config.heartbeat,
+                                  grace=config.grace)
+    study, created = open_study(
+        name=name,
+        storage=storage,
+        direction=data.direction,
+        sampler=make_sampler(config.sampler, config.seed),
+        pruner=make_pruner(config.pruner, config.epochs),
+        identity=_identity(config, data, builder),
+    )
+    n_before = len(study.get_trials(deepcopy=False))
+    if n_before:
+        # A resumed study must not replay the first invocation's random start-up suggestions.
+        study.sampler = make_sampler(config.sampler, config.seed + n_before)
+    console.print(f"study {name!r} in {redact_url(config.storage)}: "
+                  + ("new" if created else f"resumed with {n_before} trials"))
+    from search.study import USER_ATTR_SPEC
+
+    study.set_user_attr(USER_ATTR_SPEC, _spec(config, data).to_attr())
+    return OpenedStudy(name, config.storage, storage, study, created, builder, tracking_uri)
+
+
+def _identity(config: RunConfig, data: PreparedData, builder: Callable[[Any], Any]) -> dict[str, Any]:
+    """What the study is about: resuming it with other values is refused."""
+    from search.study import USER_ATTR_SPACE, space_signature
+
+    return {
+        "dataset": data.dataset.name,
+        "fingerprint": data.splits.fingerprint,
+        "families": list(config.families),
+        "metric": data.metric,
+        "direction": data.direction,
+        USER_ATTR_SPACE: space_signature(builder, config.families),
+    }
+
+
+def _spec(config: RunConfig, data: PreparedData) -> Any:
+    """What a worker joining from another process or machine needs to train this study's trials."""
+    from search.study import StudySpec
+
+    return StudySpec(
+        dataset=config.dataset, target=config.target, task=config.task, impute=config.impute,
+        val_size=config.val_size, test_size=config.test_size, seed=config.seed, families=tuple(config.families),
+        metric=data.metric, epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
+        sampler=config.sampler, pruner=config.pruner,
+    )  # fmt: skip

@@ -1,0 +1,28 @@
+"""The study and its trials: opening or resuming the Optuna study, the ``hp`` adapter that runs Keras-Tuner
+builders on Optuna trials, the budget as a queue of per-family slots, the Keras-default baselines, samplers
+and per-family pruning, the objective (one trial: build, train, log, score), progress and the summary.
+
+Public names are listed here and load lazily (see :mod:`search._exports`); modules outside this package
+import only these.
+"""
+
+from search._exports import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "attrs": ["IDENTITY_KEYS", "USER_ATTR_BASELINE", "USER_ATTR_FAIL_REASON", "USER_ATTR_FAMILY",
+                  "USER_ATTR_PARENT_RUNS", "USER_ATTR_RUN_ID", "USER_ATTR_WORKER"],
+        "opening": ["open_study", "trial_records"],
+        "hp": ["DefaultHyperParameters", "OptunaHyperParameters"],
+        "spec": ["USER_ATTR_SPACE", "USER_ATTR_SPEC", "StudySpec", "check_space", "space_signature"],
+        "budget": ["Slot", "enqueue_slots", "plan_slots", "waiting_families"],
+        "baselines": ["baseline_params", "enqueue_baselines"],
+        "samplers": ["PRUNER_NAMES", "SAMPLER_NAMES", "make_pruner", "make_sampler"],
+        "pruning": ["WithinFamilyPruner"],
+        "callbacks": ["EpochMetricsCallback", "PruningCallback"],
+        "objective": ["TrialContext", "assign_family", "least_served", "make_objective"],
+        "progress": ["TrialProgress"],
+        "summary": ["FamilyRow", "TrialRecord", "format_value", "summarize", "summary_json", "summary_markdown"],
+    },
+)

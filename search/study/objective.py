@@ -1,0 +1,164 @@
+"""The Optuna objective: one trial = build from ``hp``, train, log, score.
+
+A trial that fails (an exception, a non-finite loss) is logged and marked failed, and the study goes on
+(``study.optimize(catch=(Exception,))``). A pruned trial keeps the epochs it ran in its MLflow run.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import socket
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from search.errors import StorageUnavailable, Terminated
+from search.study.attrs import (
+    USER_ATTR_BASELINE,
+    USER_ATTR_FAIL_REASON,
+    USER_ATTR_FAMILY,
+    USER_ATTR_RUN_ID,
+    USER_ATTR_WORKER,
+)
+from search.study.hp import OptunaHyperParameters
+
+if TYPE_CHECKING:
+    import keras
+    import optuna
+
+    from search.tracking import Tracker
+    from trainers import Splits, TrainConfig, TrainResult
+
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"  # which process ran a trial (user attr and MLflow tag)
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """Everything a trial needs that does not change from trial to trial."""
+
+    splits: Splits
+    builder: Callable[[Any], keras.Model]
+    train_config: TrainConfig
+    tracker: Tracker
+    experiment_id: str
+    parent_run_id: str
+    study_name: str
+    metric: str
+    families: tuple[str, ...]
+    fixed: Mapping[str, Any] | None = None
+
+
+def least_served(families: Sequence[str], assigned: Iterable[str | None]) -> str:
+    """The family with the fewest trials so far (first in ``families`` on a tie): equal budget per family,
+    whatever the sampler prefers, across resumes and parallel workers."""
+    counts = Counter(name for name in assigned if name is not None)
+    return min(families, key=lambda name: (counts[name], families.index(name)))
+
+
+def assign_family(trial: optuna.Trial, families: Sequence[str]) -> str:
+    """The trial's family: preassigned (an enqueued baseline), else the least served one."""
+    preassigned = trial.user_attrs.get(USER_ATTR_FAMILY)
+    if preassigned is not None:
+        return str(preassigned)
+    others = trial.study.get_trials(deepcopy=False)
+    return least_served(families, (t.user_attrs.get(USER_ATTR_FAMILY) for t in others if t.number != trial.number))
+
+
+def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
+    import optuna
+
+    from search.study.callbacks import EpochMetricsCallback, PruningCallback
+    from trainers import TrainingError, train_model
+
+    def objective(trial: optuna.Trial) -> float:
+        baseline = bool(trial.user_attrs.get(USER_ATTR_BASELINE))
+        run_id = ctx.tracker.start_trial(
+            ctx.experiment_id,
+            ctx.parent_run_id,
+            study_name=ctx.study_name,
+            trial_number=trial.number,
+            tags={"worker": WORKER_ID, **({"baseline": "true"} if baseline else {})},
+        )
+        trial.set_user_attr(USER_ATTR_RUN_ID, run_id)
+        trial.set_user_attr(USER_ATTR_WORKER, WORKER_ID)
+        family = assign_family(trial, ctx.families)
+        trial.set_user_attr(USER_ATTR_FAMILY, family)
+        hp = OptunaHyperParameters(trial, fixed={**(ctx.fixed or {}), "activation": family})
+        config = replace(ctx.train_config, seed=ctx.train_config.seed + trial.number)
+        pruning = PruningCallback(trial, monitor=f"val_{ctx.metric}", may_prune=not baseline)
+        epochs = ctx.tracker.epoch_logger(run_id)
+        state, reason, metrics = "failed", None, {}
+        try:
+            result = train_model(
+                lambda: ctx.builder(hp), ctx.splits, config, [pruning, EpochMetricsCallback(epochs)], metric=ctx.metric
+            )
+            metrics = {**result_metrics(result), **process_memory()}
+            if pruning.pruned_at_epoch is not None:
+                state = "pruned"
+                raise optuna.TrialPruned(f"Pruned after epoch {pruning.pruned_at_epoch + 1}.")
+            value = float(result.val_metrics[ctx.metric])
+            if not math.isfinite(value):
+                raise TrainingError(f"Validation {ctx.metric} is {value}.")
+            state = "complete"
+            return value
+        except optuna.TrialPruned:
+            raise
+        except KeyboardInterrupt as exc:
+            state = "killed"
+            reason = "Terminated (SIGTERM)." if isinstance(exc, Terminated) else "Interrupted by the user (Ctrl-C)."
+            trial.set_user_attr(USER_ATTR_FAIL_REASON, reason)
+            raise
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}".strip()
+            if not isinstance(exc, StorageUnavailable):  # else it could only wait out the retry window again
+                trial.set_user_attr(USER_ATTR_FAIL_REASON, reason[:1000])
+            raise
+        finally:
+            params = {**hp.values, "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed}
+            ctx.tracker.finish_trial(
+                run_id,
+                state=state,
+                family=family,
+                trial_number=trial.number,
+                params=params,
+                metrics=metrics,
+                reason=reason,
+                epochs=epochs,
+            )
+
+    return objective
+
+
+def result_metrics(result: TrainResult) -> dict[str, float]:
+    """The final metrics and timings of one trained model, as logged on its trial run."""
+    metrics = {f"final_val_{k}": v for k, v in result.val_metrics.items()}
+    if result.test_metrics is not None:
+        metrics.update({f"final_test_{k}": v for k, v in result.test_metrics.items()})
+    metrics.update(
+        {
+            "time_build_s": result.build_seconds,
+            "time_fit_s": result.fit_seconds,
+            "time_evaluate_s": result.evaluate_seconds,
+            "n_params": float(result.n_params),
+            "epochs_run": float(result.epochs_run),
+            "n_replicas": float(result.n_replicas),
+        }
+    )
+    return metrics
+
+
+def process_memory() -> dict[str, float]:
+    """This worker's resident memory now and at its peak, in MB (logged per trial to watch growth)."""
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_kb / 1024 / (1024 if sys.platform == "darwin" else 1)  # macOS reports bytes
+    try:
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+    except (OSError, ValueError, IndexError):
+        current = peak
+    return {"worker_rss_mb": current, "worker_peak_rss_mb": peak}

@@ -1,0 +1,107 @@
+"""What a worker needs to join a study, stored on the study itself.
+
+``search run`` writes the spec (data source and split, metric, families, training settings, sampler) and a
+signature of the search space into the study's user attributes. ``search worker --study NAME --storage URL``
+on any machine reads them back, loads the data, and refuses to work when its data fingerprint or its code's
+search space differs from the study's: its trials would not be comparable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from typing import Any
+
+from search.errors import UsageError
+
+USER_ATTR_SPEC = "spec"
+USER_ATTR_SPACE = "space_signature"
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    dataset: str
+    target: str | None
+    task: str | None
+    impute: bool
+    val_size: float
+    test_size: float
+    seed: int
+    families: tuple[str, ...]
+    metric: str
+    epochs: int
+    batch_size: int
+    patience: int | None
+    sampler: str
+    pruner: str
+
+    def to_attr(self) -> dict[str, Any]:
+        return {**asdict(self), "families": list(self.families)}
+
+    @classmethod
+    def from_attrs(cls, name: str, attrs: Mapping[str, Any]) -> StudySpec:
+        raw = attrs.get(USER_ATTR_SPEC)
+        known = {f.name for f in fields(cls)}
+        if not isinstance(raw, dict) or not known <= set(raw):
+            raise UsageError(
+                f"Study {name!r} has no worker spec (it was not created by this version of `search run`); "
+                f"start it with `python -m search run --study {name}` first."
+            )
+        values = {k: raw[k] for k in known}
+        values["families"] = tuple(values["families"])
+        return cls(**values)
+
+
+def space_signature(builder: Callable[[Any], Any], families: Sequence[str]) -> str:
+    """A digest of the search space the code declares: every hyperparameter the builder asks for (name, kind,
+    range, choices) in each family's default configuration, and the builder's own settings.
+
+    Two processes with the same signature sample the same space; a worker whose code changed a range, a
+    family or the builder gets another signature and is refused.
+    """
+    from search.study.hp import OptunaHyperParameters
+
+    declared: list[Any] = [_describe(builder)]
+    for family in families:
+        trial = _RecordingTrial()
+        builder(OptunaHyperParameters(trial, fixed={"activation": family}))  # type: ignore[arg-type]
+        declared.append([family, trial.calls])
+    text = json.dumps(declared, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _describe(builder: Callable[[Any], Any]) -> str:
+    """A stable description: a dataclass hypermodel's repr (its settings); else the function's dotted name
+    (a function's repr holds its memory address, which differs in every process)."""
+    if is_dataclass(builder):
+        return repr(builder)
+    return f"{getattr(builder, '__module__', '?')}.{getattr(builder, '__qualname__', type(builder).__qualname__)}"
+
+
+def check_space(name: str, stored: str | None, signature: str) -> None:
+    if stored is not None and stored != signature:
+        raise UsageError(
+            f"Study {name!r} was created by code with another search space (signature {stored}, this code "
+            f"{signature}); run the same version of the code, or start another --study."
+        )
+
+
+class _RecordingTrial:
+    """Stands in for an Optuna trial: records each ``suggest_*`` call and answers with the first/lowest value."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[Any]] = []
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        self.calls.append([name, "categorical", list(choices)])
+        return choices[0]
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        self.calls.append([name, "int", low, high, step, log])
+        return low
+
+    def suggest_float(self, name: str, low: float, high: float, step: float | None = None, log: bool = False) -> float:
+        self.calls.append([name, "float", low, high, step, log])
+        return low

@@ -1,0 +1,22 @@
+"""The verdict: each family's best and default configurations retrained with shared seeds and scored on the
+test split (evaluation), the statistics (CIs, paired tests with Holm, Friedman/Nemenyi), the report and its
+renderings (Markdown, JSON, terminal table, plots), and the comparison across datasets.
+
+Public names are listed here and load lazily (see :mod:`search._exports`); modules outside this package
+import only these.
+"""
+
+from search._exports import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "evaluation": ["USER_ATTR_EVALUATION", "EvaluationPlan", "best_trials", "configuration", "evaluate_study",
+                       "evaluation_seeds", "train_with_seeds"],
+        "report": ["build_report", "chain_line", "family_table_rows", "summary_metrics"],
+        "artifacts": ["study_files", "study_plots"],
+        "tables": ["print_report"],
+        "datasets": ["cross_dataset"],
+        "rebuild": ["StoredStudy", "load_report", "load_stored_study", "rebuild_reports"],
+    },
+)

@@ -1,0 +1,170 @@
+"""Re-evaluation: each family's best configuration (and its Keras default) retrained with K shared seeds and
+scored on the test split that the search never saw.
+
+Seed i is the same for every family (same split, same initialisation stream, same shuffling), so the scores
+are paired by seed for the statistics. Everything measured goes into one JSON-able record, stored on the
+Optuna study (user attribute ``evaluation``) so that ``search report`` can rebuild the verdict without
+training, and logged to MLflow as nested runs for review.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from search.study import USER_ATTR_FAMILY, DefaultHyperParameters
+
+if TYPE_CHECKING:
+    import optuna
+    from rich.console import Console
+
+    from search.tracking import Tracker
+    from trainers import Splits
+
+USER_ATTR_EVALUATION = "evaluation"
+LATENCY_BATCH = 256
+
+
+@dataclass(frozen=True)
+class EvaluationPlan:
+    seeds: tuple[int, ...]
+    epochs: int
+    batch_size: int
+    devices: tuple[str, ...] | None = None
+
+
+def evaluation_seeds(base_seed: int, k: int) -> tuple[int, ...]:
+    """K training seeds shared by every family, distinct from the search's trial seeds (seed + trial number)."""
+    return tuple(base_seed + 100_000 + i for i in range(k))
+
+
+def best_trials(study: optuna.Study, families: Sequence[str]) -> dict[str, optuna.trial.FrozenTrial]:
+    """The complete trial with the best validation score of each family (families without one are absent)."""
+    from optuna.study import StudyDirection
+    from optuna.trial import TrialState
+
+    sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
+    best: dict[str, optuna.trial.FrozenTrial] = {}
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        family = trial.user_attrs.get(USER_ATTR_FAMILY)
+        if family not in families or trial.value is None or not math.isfinite(trial.value):
+            continue
+        if family not in best or sign * trial.value > sign * best[family].value:  # type: ignore[operator]
+            best[family] = trial
+    return best
+
+
+def configuration(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """Every active hyperparameter of a trial: what Optuna chose plus the assigned family."""
+    return {"activation": trial.user_attrs[USER_ATTR_FAMILY], **trial.params}
+
+
+def train_with_seeds(
+    builder: Callable[[Any], Any],
+    splits: Splits,
+    params: Mapping[str, Any],
+    plan: EvaluationPlan,
+    metric: str,
+) -> dict[str, list[float]]:
+    """Train ``params`` once per seed; the test and validation scores and the inference latency per seed."""
+    from trainers import TrainConfig, TrainingError, train_model
+
+    out: dict[str, list[float]] = {"test": [], "val": [], "latency_s": []}
+    for seed in plan.seeds:
+        config = TrainConfig(epochs=plan.epochs, batch_size=plan.batch_size, seed=seed, devices=plan.devices)
+        try:
+            result = train_model(
+                lambda: builder(DefaultHyperParameters(fixed=params)),
+                splits,
+                config,
+                evaluate_test=True,
+                latency_batch_size=LATENCY_BATCH,
+                metric=metric,
+            )
+        except TrainingError:  # a diverged seed is a real outcome of this configuration: score it NaN
+            out["test"].append(math.nan)
+            out["val"].append(math.nan)
+            out["latency_s"].append(math.nan)
+            continue
+        out["test"].append(float(result.test_metrics[metric]))  # type: ignore[index]
+        out["val"].append(float(result.val_metrics[metric]))
+        out["latency_s"].append(float(result.latency_seconds))  # type: ignore[arg-type]
+    return out
+
+
+def evaluate_study(
+    study: optuna.Study,
+    *,
+    builder: Callable[[Any], Any],
+    splits: Splits,
+    families: Sequence[str],
+    defaults: Mapping[str, Mapping[str, Any]],
+    plan: EvaluationPlan,
+    metric: str,
+    direction: str,
+    tracker: Tracker,
+    experiment_id: str,
+    parent_run_id: str,
+    console: Console,
+) -> dict[str, Any]:
+    """Retrain every family's tuned and default configurations (and SELU's plain variant) with the plan's
+    seeds; store and return the evaluation record."""
+    record: dict[str, Any] = {
+        "metric": metric,
+        "direction": direction,
+        "seeds": list(plan.seeds),
+        "epochs": plan.epochs,
+        "batch_size": plan.batch_size,
+        "latency_batch": LATENCY_BATCH,
+        "families": {},
+    }
+    best = best_trials(study, families)
+
+    def run(family: str, variant: str, params: Mapping[str, Any]) -> dict[str, list[float]]:
+        started = time.perf_counter()
+        scores = train_with_seeds(builder, splits, params, plan, metric)
+        tracker.log_evaluation(
+            experiment_id, parent_run_id, family=family, variant=variant, params=params, scores=scores, metric=metric
+        )
+        finite = [s for s in scores["test"] if math.isfinite(s)]
+        mean = statistics.fmean(finite) if finite else math.nan
+        console.print(
+            f"evaluate {family:<12} {variant:<8} test {metric} {mean:.4f} over {len(finite)}/{len(plan.seeds)} "
+            f"seeds  ({time.perf_counter() - started:.1f} s)"
+        )
+        return scores
+
+    for family in families:
+        entry: dict[str, Any] = {"tuned": None}
+        default_params = dict(defaults[family])
+        if family in best:
+            trial = best[family]
+            params = configuration(trial)
+            entry["tuned"] = {"trial": trial.number, "val_score": trial.value, "params": params,
+                              **run(family, "tuned", params)}
+        if entry["tuned"] is not None and entry["tuned"]["params"] == default_params:
+            # The Keras default won the search: same configuration, same seeds, same scores; don't retrain.
+            scores = {k: entry["tuned"][k] for k in ("test", "val", "latency_s")}
+            entry["default"] = {"params": default_params, **scores}
+        else:
+            entry["default"] = {"params": default_params, **run(family, "default", default_params)}
+        record["families"][family] = entry
+
+    selu = record["families"].get("selu", {}).get("tuned")
+    if selu is not None and "selu_combo" in selu["params"]:
+        # The value of the SELU combination: the tuned SELU configuration, canonical against plain.
+        variants = {}
+        for combo in ("canonical", "plain"):
+            if selu["params"]["selu_combo"] == combo:
+                variants[combo] = selu["test"]
+            else:
+                params = {**selu["params"], "selu_combo": combo}
+                variants[combo] = run("selu", combo, params)["test"]
+        record["selu_combo"] = {"params": {k: v for k, v in selu["params"].items() if k != "selu_combo"}, **variants}
+
+    study.set_user_attr(USER_ATTR_EVALUATION, record)
+    return record

@@ -1,0 +1,128 @@
+"""PNG plots of a study for the parent MLflow run: rendered off-screen, returned as bytes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from search.study import TrialRecord
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the off-screen Agg backend (no display is needed, or wanted, for artifacts)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def figure_bytes(fig: object) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
+    plt.close(fig)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def family_scores_png(records: Sequence[TrialRecord], families: Sequence[str], metric: str) -> bytes:
+    """Validation score of every complete trial, one column per family (a strip plot with the best marked)."""
+    plt = pyplot()
+
+    fig, ax = plt.subplots(figsize=(1.2 * max(len(families), 3) + 2, 4))
+    for i, family in enumerate(families):
+        values = [r.value for r in records if r.family == family and r.state == "complete" and r.value is not None]
+        if not values:
+            continue
+        jitter = [i + 0.08 * ((k % 5) - 2) for k in range(len(values))]
+        ax.scatter(jitter, values, s=18, alpha=0.7)
+        ax.plot([i - 0.3, i + 0.3], [max(values)] * 2, color="black", linewidth=1)
+    ax.set_xticks(range(len(families)), list(families), rotation=30, ha="right")
+    ax.set_ylabel(f"validation {metric}")
+    ax.set_title("Complete trials per activation family (line: best)")
+    ax.grid(axis="y", alpha=0.3)
+    return figure_bytes(fig)
+
+
+def optimization_history_png(records: Sequence[TrialRecord], metric: str, direction: str) -> bytes:
+    """Score per trial number and the best so far."""
+    plt = pyplot()
+
+    done = sorted((r for r in records if r.state == "complete" and r.value is not None), key=lambda r: r.number)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if done:
+        xs = [r.number for r in done]
+        ys = [float(r.value) for r in done]  # type: ignore[arg-type]
+        best, best_so_far = ys[0], []
+        for y in ys:
+            best = max(best, y) if direction == "maximize" else min(best, y)
+            best_so_far.append(best)
+        ax.scatter(xs, ys, s=14, alpha=0.6, label="trial")
+        ax.step(xs, best_so_far, where="post", color="black", label="best so far")
+        ax.legend(loc="best")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(f"validation {metric}")
+    ax.set_title("Optimization history")
+    ax.grid(alpha=0.3)
+    return figure_bytes(fig)
+
+
+def verdict_scores_png(report: Mapping[str, Any]) -> bytes:
+    """Test score per family with its 95 % confidence interval: tuned and Keras default side by side."""
+    plt = pyplot()
+
+    rows = report["families"]
+    fig, ax = plt.subplots(figsize=(1.2 * max(len(rows), 3) + 2, 4))
+    for offset, variant, color in ((-0.15, "tuned", "tab:blue"), (0.15, "default", "tab:gray")):
+        xs, means, low, high = [], [], [], []
+        for i, r in enumerate(rows):
+            s = r[variant]
+            if s is None:
+                continue
+            xs.append(i + offset)
+            means.append(s["mean"])
+            ci = (s["ci_low"], s["ci_high"]) if s["n"] >= 2 else (s["mean"], s["mean"])
+            low.append(s["mean"] - ci[0])
+            high.append(ci[1] - s["mean"])
+        ax.errorbar(xs, means, yerr=[low, high], fmt="o", capsize=4, color=color,
+                    label="tuned (best by validation)" if variant == "tuned" else "Keras default")
+    ax.set_xticks(range(len(rows)), [r["family"] for r in rows], rotation=30, ha="right")
+    ax.set_ylabel(f"test {report['metric']} (mean, 95 % CI)")
+    ax.set_title(f"{report['dataset']}: {len(report['seeds'])} seeds per family")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="best")
+    return figure_bytes(fig)
+
+
+def activation_curves_png(report: Mapping[str, Any]) -> bytes:
+    """Each family's activation and its derivative at the winning (tuned) parameters, on [-5, 5]."""
+    plt = pyplot()
+    import numpy as np
+
+    from spaces import get_family
+
+    x = np.linspace(-5.0, 5.0, 1001, dtype="float32")
+    fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for r in report["families"]:
+        params = r["tuned_params"] or r["default_params"]
+        family = get_family(r["family"])
+        own = {p.name: params.get(f"{family.name}.{p.name}") for p in family.params}
+        own = {k: v for k, v in own.items() if v is not None}
+        if params.get(f"{family.name}.use_max_value") is False:
+            own["max_value"] = None
+        y = np.asarray(family.build(own)(x[:, None]))[:, 0]
+        label = family.name + (" " + ", ".join(f"{k}={v:.3g}" for k, v in own.items() if isinstance(v, float)) if own else "")
+        ax_f.plot(x, y, label=label)
+        ax_d.plot(x, np.gradient(y, x), label=family.name)
+    ax_f.set_title("activation at the tuned parameters")
+    ax_d.set_title("derivative")
+    for ax in (ax_f, ax_d):
+        ax.axhline(0, color="black", linewidth=0.5)
+        ax.axvline(0, color="black", linewidth=0.5)
+        ax.set_ylim(-2.5, 5.0) if ax is ax_f else ax.set_ylim(-0.5, 1.6)
+        ax.grid(alpha=0.3)
+    ax_f.legend(fontsize=7, loc="upper left")
+    return figure_bytes(fig)

@@ -1,0 +1,129 @@
+"""Worker placement (pure logic, fake device lists), the budget as queued trials, and the storage's retries
+against a really locked SQLite database."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import optuna
+import pytest
+
+from search.errors import RunError, UsageError
+from search.parallel.placement import WorkerPlan, plan_workers, visible_gpus
+from search.parallel.storage import NoQueuedTrials, ResilientStorage, StorageUnavailable, is_connection_error
+from search.study.budget import Slot, enqueue_slots, plan_slots, waiting_families
+
+GiB = 1024**3
+
+
+def test_gpus_are_split_into_groups_of_k_one_worker_each() -> None:
+    plans = plan_workers(requested=None, gpus=("0", "1", "2", "3"), gpus_per_trial=2, cpu_count=16, memory_bytes=64 * GiB)
+    assert plans == [WorkerPlan(0, ("0", "1")), WorkerPlan(1, ("2", "3"))]
+    assert plans[1].env({})["CUDA_VISIBLE_DEVICES"] == "2,3"
+    one_each = plan_workers(requested=None, gpus=("0", "1", "2"), gpus_per_trial=None, cpu_count=8, memory_bytes=None)
+    assert [p.gpus for p in one_each] == [("0",), ("1",), ("2",)]
+    assert [p.gpus for p in plan_workers(requested=1, gpus=("4", "7"), gpus_per_trial=2, cpu_count=8,
+                                         memory_bytes=None)] == [("4", "7")]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"requested": 3, "gpus": ("0", "1", "2", "3"), "gpus_per_trial": 2},
+         "--workers 3 with --gpus-per-trial 2 needs 6 GPUs, but 4 are visible."),
+        ({"requested": None, "gpus": ("0",), "gpus_per_trial": 2}, "--gpus-per-trial 2, but only 1 GPU(s) are visible (0)."),
+        ({"requested": None, "gpus": (), "gpus_per_trial": 1},
+         "--gpus-per-trial 1, but no GPU is visible (CUDA_VISIBLE_DEVICES, nvidia-smi)."),
+    ],
+)
+def test_impossible_gpu_plans_are_usage_errors(kwargs: dict, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        plan_workers(cpu_count=8, memory_bytes=None, **kwargs)
+    assert str(info.value) == message
+
+
+def test_cpu_workers_share_the_cores_and_fit_the_memory() -> None:
+    plans = plan_workers(requested=None, gpus=(), gpus_per_trial=None, cpu_count=8, memory_bytes=5 * GiB)
+    assert [p.threads for p in plans] == [4, 4]  # 5 GiB fits two 2-GiB workers, 4 cores each
+    env = plans[0].env({"CUDA_VISIBLE_DEVICES": "0"})
+    assert env["TF_NUM_INTRAOP_THREADS"] == "4" and env["TF_NUM_INTEROP_THREADS"] == "1"
+    assert plan_workers(requested=1, gpus=(), gpus_per_trial=None, cpu_count=8, memory_bytes=None) == [WorkerPlan(0)]
+    # GPUs present but --gpus-per-trial 0: CPU workers
+    assert len(plan_workers(requested=3, gpus=("0",), gpus_per_trial=0, cpu_count=6, memory_bytes=None)) == 3
+
+
+def test_visible_gpus_come_from_cuda_visible_devices_else_nvidia_smi() -> None:
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": "2,5"}) == ("2", "5")
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": "-1"}) == ()
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": ""}) == ()
+    listing = "GPU 0: NVIDIA H100 (UUID: GPU-a)\nGPU 1: NVIDIA H100 (UUID: GPU-b)\n"
+    assert visible_gpus({}, nvidia_smi=lambda: listing) == ("0", "1")
+    assert visible_gpus({}, nvidia_smi=lambda: None) == ()
+
+
+def test_slots_give_every_family_the_same_budget_interleaved_baselines_first() -> None:
+    slots = plan_slots(("a", "b"), 2, baselines={"a": {"x": 1}, "b": {}})
+    assert slots == [Slot("a", {"x": 1}, True), Slot("b", {}, True), Slot("a"), Slot("b")]
+    # queued leftovers of an interrupted run count towards the new budget
+    assert [s.family for s in plan_slots(("a", "b"), 3, waiting=["a", "a", "b"])] == ["a", "b", "b"]
+    assert plan_slots(("a",), 1, waiting=["a", "a"]) == []
+    with pytest.raises(ValueError, match="at least 1"):
+        plan_slots(("a",), 0)
+
+
+def test_a_budgeted_study_runs_exactly_its_queued_trials(tmp_path: Path) -> None:
+    storage = ResilientStorage(f"sqlite:///{tmp_path / 'o.db'}", heartbeat_interval=None, grace_period=None)
+    study = optuna.create_study(storage=storage, study_name="s")
+    enqueue_slots(study, plan_slots(("a", "b"), 2))
+    assert sorted(waiting_families(study)) == ["a", "a", "b", "b"]
+    storage.slots_only = True
+    with pytest.raises(NoQueuedTrials):
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=10)
+    assert len(study.trials) == 4 and all(t.state.name == "COMPLETE" for t in study.trials)
+    assert [t.user_attrs["family"] for t in study.trials] == ["a", "b", "a", "b"]
+
+
+def _lock(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN EXCLUSIVE")
+    return conn
+
+
+def test_a_briefly_locked_database_is_retried_with_backoff(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "o.db"
+    storage = ResilientStorage(f"sqlite:///{path}", heartbeat_interval=None, grace_period=None, window=30)
+    optuna.create_study(storage=storage, study_name="s")
+    lock = _lock(path)
+    threading.Timer(3.0, lock.rollback).start()
+    assert [s.study_name for s in storage.get_all_studies()] == ["s"]  # waited for the lock, then answered
+    assert "Optuna storage unreachable (get_all_studies), retrying" in caplog.text
+
+
+def test_a_database_that_stays_away_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    storage = ResilientStorage(f"sqlite:///{path}", heartbeat_interval=None, grace_period=None, window=3)
+    optuna.create_study(storage=storage, study_name="s")
+    lock = _lock(path)
+    try:
+        with pytest.raises(StorageUnavailable) as info:
+            storage.get_all_studies()
+    finally:
+        lock.rollback()
+    assert isinstance(info.value, RunError)
+    message = str(info.value)
+    assert message.startswith(f"Optuna storage sqlite:///{path} unreachable for ")
+    assert "(get_all_studies: database is locked)" in message and "--study to resume" in message
+    assert "\n" not in message
+
+
+def test_only_connection_errors_are_retried() -> None:
+    import sqlalchemy.exc as sa
+
+    assert is_connection_error(optuna.exceptions.StorageInternalError("x").with_traceback(None)) is False
+    wrapped = optuna.exceptions.StorageInternalError("commit failed")
+    wrapped.__cause__ = sa.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    assert is_connection_error(wrapped)
+    assert not is_connection_error(sa.IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert not is_connection_error(ValueError("bad"))

@@ -1,0 +1,292 @@
+"""Scale-out for real: worker processes sharing one study, a worker killed with SIGKILL mid-trial, SIGTERM,
+consecutive failures, and (with PostgreSQL) three workers against a PostgreSQL storage and an MLflow server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+from optuna.trial import TrialState
+
+from search.stages import RunConfig, run_search
+from spaces import ActivationFamily, register_family
+from tests.search.cli.test_cli import ROOT, stores
+from tests.servers import mlflow_server, postgres_server
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def start_cli(tmp_path: Path, *args: str, storage: str | None = None, tracking: str | None = None,
+              env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    default_storage, default_tracking = stores(tmp_path)
+    argv = [sys.executable, "-m", "search", *args, "--storage", storage or default_storage,
+            "--tracking-uri", tracking or default_tracking]
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(tmp_path),
+           **(env or {})}
+    return subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def wait_for(predicate: Any, proc: subprocess.Popen[str], timeout: float = 300) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"the run ended early ({proc.returncode}): {out[-2000:]} {err[-3000:]}")
+        try:
+            found = predicate()
+        except (KeyError, optuna.exceptions.StorageInternalError):  # the study is not created yet
+            found = None
+        if found:
+            return found
+        time.sleep(0.3)
+    proc.kill()
+    raise AssertionError("timed out")
+
+
+def running_trial_past_first_epoch(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
+    for trial in optuna.load_study(study_name=study, storage=storage).get_trials(states=(TrialState.RUNNING,)):
+        if trial.user_attrs.get("worker") and trial.intermediate_values:
+            return trial
+    return None
+
+
+def trial_runs(tracking: str, study: optuna.Study) -> list[Any]:
+    client = MlflowClient(tracking)
+    parents = set(study.user_attrs["mlflow_parent_run_ids"])
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    return [
+        r for r in client.search_runs(experiments, max_results=5000)
+        if r.data.tags.get("mlflow.parentRunId") in parents and r.data.tags.get("role") == "trial"
+    ]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_trial_is_detected_and_its_trial_retried(tmp_path: Path) -> None:
+    storage, tracking = stores(tmp_path)
+    proc = start_cli(tmp_path, "run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "3",
+                     "--epochs", "12", "--seeds", "0", "--pruner", "none", "--workers", "2",
+                     "--heartbeat", "1", "--grace", "4", "--study", "kill")
+    victim = wait_for(lambda: running_trial_past_first_epoch(storage, "kill"), proc)
+    os.kill(int(victim.user_attrs["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    assert "warning: worker" in err and "SIGKILL" in err
+
+    study = optuna.load_study(study_name="kill", storage=storage)
+    states = Counter(t.state for t in study.trials)
+    assert states[TrialState.COMPLETE] + states[TrialState.PRUNED] == 6  # the budget, reached anyway
+    assert states[TrialState.FAIL] == 1 and not states[TrialState.RUNNING] and not states[TrialState.WAITING]
+    killed = study.trials[victim.number]
+    assert killed.state == TrialState.FAIL
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == victim.number]
+    assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
+    assert retries[0].params == killed.params and retries[0].user_attrs["family"] == killed.user_attrs["family"]
+    runs = trial_runs(tracking, study)
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+    killed_run = MlflowClient(tracking).get_run(killed.user_attrs["mlflow_run_id"])
+    assert killed_run.info.status == "KILLED" and killed_run.data.tags["state"] == "killed"
+    assert "no heartbeat" in killed_run.data.tags["fail_reason"]
+    assert len(runs) == len(study.trials)  # one MLflow run per trial, the killed one included
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])  # in-process, and forwarded by the pool to its workers
+def test_sigterm_marks_the_trial_closes_the_runs_and_exits_143_then_resume_completes(tmp_path: Path, workers: str) -> None:
+    storage, tracking = stores(tmp_path)
+    args = ("run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "2", "--epochs", "10",
+            "--seeds", "0", "--pruner", "none", "--study", "term", "--workers", workers)
+    proc = start_cli(tmp_path, *args)
+    victim = wait_for(lambda: running_trial_past_first_epoch(storage, "term"), proc)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-2000:]
+    assert "best validation score per family" in out and "terminated" in err
+
+    study = optuna.load_study(study_name="term", storage=storage)
+    trial = study.trials[victim.number]
+    assert trial.state == TrialState.FAIL and trial.user_attrs["fail_reason"] == "Terminated (SIGTERM)."
+    client = MlflowClient(tracking)
+    run = client.get_run(trial.user_attrs["mlflow_run_id"])
+    assert run.info.status == "KILLED" and run.data.tags["state"] == "killed"
+    parent = client.get_run(study.user_attrs["mlflow_parent_run_ids"][0])
+    assert parent.info.status == "KILLED"
+    finished_before = {t.number for t in study.trials if t.state in FINISHED}
+
+    resumed = start_cli(tmp_path, *args)
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err[-2000:]
+    study = optuna.load_study(study_name="term", storage=storage)
+    assert finished_before <= {t.number for t in study.trials if t.state in FINISHED}  # nothing lost
+    assert not study.get_trials(states=(TrialState.WAITING, TrialState.RUNNING))
+    runs = trial_runs(tracking, study)
+    assert len(runs) == len(study.trials) and not [r for r in runs if r.info.status == "RUNNING"]
+
+
+def _nan_layer(params: Any, name: Any) -> Any:
+    import keras
+
+    return keras.layers.Activation(lambda x: x * float("nan"), name=name)
+
+
+@pytest.mark.slow
+def test_consecutive_failures_stop_the_run_with_a_clear_error(tmp_path: Path) -> None:
+    register_family(ActivationFamily("nan_test", (), "he_normal", "diverges at once", factory=_nan_layer))
+    storage, tracking = stores(tmp_path)
+    config = RunConfig(dataset="iris", families=("nan_test",), trials=10, epochs=2, seeds=0, max_failures=3,
+                       storage=storage, tracking_uri=tracking, study="nan")
+    from rich.console import Console
+
+    outcome = run_search(config, Console(file=open(os.devnull, "w")))
+    assert outcome.status == "FAILED"
+    assert outcome.error is not None and outcome.error.startswith("3 trials in a row failed (the last: ")
+    assert "NonFiniteLossError" in outcome.error and "--study to resume" in outcome.error
+    study = optuna.load_study(study_name="nan", storage=storage)
+    states = Counter(t.state for t in study.trials)
+    assert states == {TrialState.FAIL: 3, TrialState.WAITING: 7}  # the rest of the budget is kept, not burnt
+    assert MlflowClient(tracking).get_run(outcome.parent_run_id).info.status == "FAILED"
+
+
+def test_the_worker_command_refuses_a_missing_study(tmp_path: Path) -> None:
+    proc = start_cli(tmp_path, "worker", "--study", "nope")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert err.strip().splitlines()[-1].startswith("error: No study 'nope' in sqlite:///")
+
+
+@pytest.mark.slow
+def test_a_worker_with_other_data_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "iris.csv"
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    data.write_text("\n".join(",".join(map(str, [*row, label])) for row, label in zip(x, y, strict=True)))
+    proc = start_cli(tmp_path, "run", "--dataset", str(data), "--families", "relu", "--trials", "1",
+                     "--epochs", "1", "--seeds", "0", "--study", "csv")
+    assert proc.wait(timeout=300) == 0
+    data.write_text(data.read_text().replace("5.1,", "5.2,", 1))  # another machine's copy differs
+    proc = start_cli(tmp_path, "worker", "--study", "csv")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"error: The data this worker loaded from '{data}' has fingerprint ")
+    assert "its trials would not be comparable" in last
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_three_workers_share_a_postgresql_study_and_an_mlflow_server(tmp_path: Path) -> None:
+    with postgres_server() as pg:
+        pg.create_database("optuna")
+        pg.create_database("mlflow")
+        with mlflow_server(pg.url("mlflow"), tmp_path / "artifacts") as tracking:
+            storage = pg.url("optuna")
+            proc = start_cli(tmp_path, "run", "--dataset", "iris", "--families", "relu,tanh,selu", "--trials", "3",
+                             "--epochs", "3", "--seeds", "0", "--workers", "3", "--study", "pg",
+                             storage=storage, tracking=tracking)
+            out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, err[-3000:]
+            assert "3 workers" in err
+
+            study = optuna.load_study(study_name="pg", storage=storage)
+            numbers = [t.number for t in study.trials]
+            assert len(numbers) == len(set(numbers)) == 9
+            assert all(t.state in FINISHED for t in study.trials)  # exactly the budget, all finished
+            assert Counter(t.user_attrs["family"] for t in study.trials) == {"relu": 3, "tanh": 3, "selu": 3}
+            runs = trial_runs(tracking, study)
+            by_trial = Counter(r.data.tags["optuna.trial_number"] for r in runs)
+            assert by_trial == Counter(str(n) for n in numbers)  # one nested run per trial, none twice
+            (parent,) = study.user_attrs["mlflow_parent_run_ids"]
+            assert {r.data.tags["mlflow.parentRunId"] for r in runs} == {parent}
+            assert all(r.info.status == "FINISHED" for r in runs)
+            assert len({t.user_attrs["worker"] for t in study.trials}) >= 2  # really shared out
+
+
+def finished_trials(storage: str, study: str) -> int:
+    return len(optuna.load_study(study_name=study, storage=storage).get_trials(states=FINISHED))
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resumes(tmp_path: Path) -> None:
+    with postgres_server() as pg:
+        pg.create_database("optuna")
+        storage = pg.url("optuna")
+        args = ("run", "--dataset", "digits", "--families", "relu", "--trials", "6", "--epochs", "6", "--seeds",
+                "0", "--pruner", "none", "--study", "outage", "--heartbeat", "2", "--grace", "10", "--workers", "1")
+        # 1. A 6-second outage inside a 30-second retry window: the run does not notice.
+        proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "30"})
+        wait_for(lambda: finished_trials(storage, "outage") >= 1, proc)
+        pg.stop()
+        time.sleep(6)
+        pg.start()
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        assert "Optuna storage unreachable" in err  # it did retry
+        assert finished_trials(storage, "outage") == 6
+
+        # 2. An outage longer than the window: one clear line, exit 1, the MLflow runs closed.
+        proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "4"})
+        wait_for(lambda: finished_trials(storage, "outage") >= 7, proc)
+        pg.stop()
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 1, err[-3000:]
+        last = err.strip().splitlines()[-1]
+        assert last.startswith(f"error: Optuna storage {storage} unreachable for ")
+        assert last.endswith("rerun with the same --study to resume once the database is back.")
+        client = MlflowClient(stores(tmp_path)[1])
+        experiment = client.get_experiment_by_name("activation-search/digits")
+        runs = client.search_runs([experiment.experiment_id], max_results=1000)
+        assert not [r for r in runs if r.info.status == "RUNNING"]  # parents and trials all closed
+
+        # 3. Back again: the same command resumes; the trial cut off by the outage is retried, nothing is lost.
+        pg.start()
+        finished_before = finished_trials(storage, "outage")
+        time.sleep(11)  # past the grace period: the cut-off trial is stale
+        proc = start_cli(tmp_path, *args, storage=storage)
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        study = optuna.load_study(study_name="outage", storage=storage)
+        # Nothing lost, and the queue left by the cut-off run (the stale trial re-queued) counts towards the 6.
+        assert len(study.get_trials(states=FINISHED)) == finished_before + 6
+        assert not study.get_trials(states=(TrialState.WAITING, TrialState.RUNNING))
+
+
+def test_workers_racing_for_queued_trials_never_take_the_same_one(tmp_path: Path) -> None:
+    """Several storages (as several processes would have) on one SQLite file, popping concurrently."""
+    import threading
+
+    from search.parallel.storage import NoQueuedTrials, ResilientStorage
+    from search.study.budget import enqueue_slots, plan_slots
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    study = optuna.create_study(storage=ResilientStorage(url, heartbeat_interval=None), study_name="race")
+    enqueue_slots(study, plan_slots(("a",), 60))
+    taken: list[int] = []
+
+    def worker() -> None:
+        storage = ResilientStorage(url, heartbeat_interval=None)
+        storage.slots_only = True
+        mine = optuna.load_study(study_name="race", storage=storage)
+        try:
+            while True:
+                trial = mine.ask()
+                taken.append(trial.number)
+                mine.tell(trial, 0.0)
+        except NoQueuedTrials:
+            pass
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(taken) == list(range(60))  # each queued trial taken exactly once

@@ -1,0 +1,106 @@
+"""One trial through the objective: pruning and failure paths, with real training and a real MLflow store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+
+import trainers
+from search.study.baselines import enqueue_baselines
+from search.study.objective import TrialContext, least_served, make_objective
+from search.tracking import Tracker
+from spaces import ActivationFamily, MLPBuilder, register_family
+
+
+class PruneFromSecondEpoch(optuna.pruners.BasePruner):
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        return trial.last_step is not None and trial.last_step >= 1
+
+
+def _explode(params: Any, name: Any) -> Any:
+    raise RuntimeError("boom: this family cannot be built")
+
+
+@pytest.fixture(scope="module")
+def splits() -> trainers.Splits:
+    return trainers.split_dataset(trainers.load_dataset("iris"), seed=0)
+
+
+def context(tmp_path: Path, splits: trainers.Splits, families: tuple[str, ...], epochs: int) -> TrialContext:
+    tracker = Tracker(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = tracker.experiment_id("objective")
+    parent = tracker.start_parent(exp, run_name="p", params={}, tags={})
+    return TrialContext(
+        splits=splits,
+        builder=MLPBuilder(splits.input_shape, splits.n_outputs, splits.task, families),
+        train_config=trainers.TrainConfig(epochs=epochs, batch_size=32, seed=3),
+        tracker=tracker,
+        experiment_id=exp,
+        parent_run_id=parent,
+        study_name="objective-test",
+        metric="accuracy",
+        families=families,
+    )
+
+
+def test_least_served_family_goes_next() -> None:
+    assert least_served(["selu", "elu", "relu"], []) == "selu"
+    assert least_served(["selu", "elu", "relu"], ["selu", "elu", None]) == "relu"
+    assert least_served(["selu", "elu", "relu"], ["selu", "elu", "relu", "elu"]) == "selu"
+    assert least_served(["selu", "elu"], ["tanh", "tanh"]) == "selu"  # families outside the list don't count
+
+
+def test_pruned_trial_keeps_its_epochs(tmp_path: Path, splits: trainers.Splits) -> None:
+    ctx = context(tmp_path, splits, ("relu",), epochs=5)
+    study = optuna.create_study(direction="maximize", pruner=PruneFromSecondEpoch())
+    study.optimize(make_objective(ctx), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert sorted(trial.intermediate_values) == [0, 1]
+    run = ctx.tracker.client.get_run(trial.user_attrs["mlflow_run_id"])
+    assert run.info.status == "FINISHED" and run.data.tags["state"] == "pruned" and run.data.tags["family"] == "relu"
+    history = ctx.tracker.client.get_metric_history(run.info.run_id, "val_accuracy")
+    assert [m.step for m in history] == [0, 1]
+    assert run.data.metrics["epochs_run"] == 2
+
+
+def test_baseline_trials_are_never_pruned(tmp_path: Path, splits: trainers.Splits) -> None:
+    ctx = context(tmp_path, splits, ("relu",), epochs=4)
+    study = optuna.create_study(direction="maximize", pruner=PruneFromSecondEpoch())
+    enqueue_baselines(study, ctx.builder, ["relu"])
+    study.optimize(make_objective(ctx), n_trials=2)
+    baseline, sampled = study.trials
+    assert baseline.state == optuna.trial.TrialState.COMPLETE and sorted(baseline.intermediate_values) == [0, 1, 2, 3]
+    assert sampled.state == optuna.trial.TrialState.PRUNED
+    run = ctx.tracker.client.get_run(baseline.user_attrs["mlflow_run_id"])
+    assert run.data.tags["baseline"] == "true" and run.data.tags["state"] == "complete"
+
+
+def test_failing_trials_are_logged_and_do_not_stop_the_study(tmp_path: Path, splits: trainers.Splits) -> None:
+    register_family(ActivationFamily("exploding_test", (), "he_normal", "always fails to build", factory=_explode))
+    ctx = context(tmp_path, splits, ("exploding_test",), epochs=2)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(make_objective(ctx), n_trials=2, catch=(Exception,))
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL] * 2
+    for trial in study.trials:
+        assert "boom" in trial.user_attrs["fail_reason"]
+        run = ctx.tracker.client.get_run(trial.user_attrs["mlflow_run_id"])
+        assert run.info.status == "FAILED" and run.data.tags["state"] == "failed"
+        assert "RuntimeError: boom" in run.data.tags["fail_reason"]
+
+
+def test_complete_trial_returns_the_validation_score(tmp_path: Path, splits: trainers.Splits) -> None:
+    ctx = context(tmp_path, splits, ("tanh", "elu"), epochs=3)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(make_objective(ctx), n_trials=2)
+    assert [t.user_attrs["family"] for t in study.trials] == ["tanh", "elu"]  # one each, in the given order
+    for trial in study.trials:
+        assert trial.state == optuna.trial.TrialState.COMPLETE and 0.0 <= trial.value <= 1.0
+        assert "activation" not in trial.params  # assigned, not sampled
+        run = ctx.tracker.client.get_run(trial.user_attrs["mlflow_run_id"])
+        assert run.data.metrics["final_val_accuracy"] == pytest.approx(trial.value)
+        assert run.data.params["seed"] == str(3 + trial.number)
+        assert {"time_build_s", "time_fit_s", "time_evaluate_s", "n_params"} <= set(run.data.metrics)

@@ -1,0 +1,158 @@
+"""The verdict report from a stored evaluation record: pure, deterministic, every number present."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from search.errors import UsageError
+from search.study.summary import TrialRecord
+from search.verdict.datasets import cross_dataset
+from search.verdict.report import (
+    build_report,
+    chain_line,
+    family_table_rows,
+    summary_metrics,
+    to_json,
+    to_markdown,
+)
+
+SEEDS = [100000, 100001, 100002, 100003, 100004]
+
+
+def record(means: dict[str, float], *, noise: float = 0.002, seed: int = 0, nan_at: tuple[str, int] | None = None,
+           combo: bool = True) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(0.0, 0.003, len(SEEDS))  # the per-seed effect every family shares (paired design)
+    families: dict[str, Any] = {}
+    for family, mean in means.items():
+        tuned = (mean + shared + rng.normal(0.0, noise, len(SEEDS))).tolist()
+        default = (mean - 0.01 + shared + rng.normal(0.0, noise, len(SEEDS))).tolist()
+        if nan_at and nan_at[0] == family:
+            tuned[nan_at[1]] = math.nan
+        lat = [0.001] * len(SEEDS)
+        families[family] = {
+            "tuned": {"trial": 7, "val_score": mean, "params": {"activation": family, "units": 64},
+                      "test": tuned, "val": tuned, "latency_s": lat},
+            "default": {"params": {"activation": family, "units": 128}, "test": default, "val": default,
+                        "latency_s": lat},
+        }
+    out = {"metric": "accuracy", "direction": "maximize", "seeds": SEEDS, "epochs": 10, "batch_size": 64,
+           "latency_batch": 256, "families": families}
+    if combo and "selu" in means:
+        out["selu_combo"] = {"params": {"activation": "selu"}, "canonical": families["selu"]["tuned"]["test"],
+                             "plain": [v - 0.02 for v in families["selu"]["tuned"]["test"]]}
+    return out
+
+
+RECORDS = [TrialRecord(0, "selu", "complete", 0.9), TrialRecord(1, "elu", "pruned", None),
+           TrialRecord(2, "relu", "failed", None)]
+CLEAR_CHAIN = {"selu": 0.95, "elu": 0.93, "leaky_relu": 0.91, "relu": 0.89, "tanh": 0.87, "sigmoid": 0.85}
+
+
+def test_a_clear_chain_holds_and_every_number_is_reported() -> None:
+    report = build_report(record(CLEAR_CHAIN), RECORDS, study_name="s", dataset="d")
+    assert report["chain"]["verdict"] == "holds"
+    assert [p["verdict"] for p in report["chain"]["pairs"]] == ["holds"] * 5
+    assert [r["family"] for r in report["families"]] == list(CLEAR_CHAIN)  # best first
+    selu = report["families"][0]
+    assert selu["tuned"]["n"] == 5 and selu["tuned"]["ci_low"] < selu["tuned"]["mean"] < selu["tuned"]["ci_high"]
+    assert selu["latency_ms"] == pytest.approx(1.0) and selu["trials"] == {"complete": 1, "pruned": 0, "failed": 0}
+    assert len(report["all_pairs"]) == 15 and len(report["tuned_vs_default"]) == 6
+    assert report["selu_combo"]["pair"]["verdict"] == "holds"
+    assert chain_line(report).startswith("Géron's chain (selu > elu > leaky_relu > relu > tanh > sigmoid) on d: HOLDS")
+
+
+def test_identical_families_say_no_significant_difference() -> None:
+    same = {f: 0.9 for f in CLEAR_CHAIN}
+    rec = record(same, noise=0.0)  # same function, same seeds: identical scores
+    report = build_report(rec, RECORDS, study_name="s", dataset="d")
+    assert report["chain"]["verdict"] == "inconclusive"
+    assert {p["verdict"] for p in report["all_pairs"]} == {"no significant difference"}
+
+
+def test_reversed_chain_is_contradicted() -> None:
+    reversed_means = dict(zip(CLEAR_CHAIN, sorted(CLEAR_CHAIN.values()), strict=True))
+    report = build_report(record(reversed_means), RECORDS, study_name="s", dataset="d")
+    assert report["chain"]["verdict"] == "contradicted"
+
+
+def test_a_diverged_seed_drops_that_seed_from_the_paired_comparisons() -> None:
+    report = build_report(record(CLEAR_CHAIN, nan_at=("elu", 2)), RECORDS, study_name="s", dataset="d")
+    assert {p["n"] for p in report["chain"]["pairs"]} == {4}
+    elu = next(r for r in report["families"] if r["family"] == "elu")
+    assert elu["tuned"]["n"] == 4
+
+
+def test_families_outside_the_chain_are_compared_but_not_chained() -> None:
+    report = build_report(record({"gelu": 0.9, "relu": 0.88}), RECORDS, study_name="s", dataset="d")
+    assert report["chain"] is None and "not testable" in chain_line(report)
+    assert [(p["better"], p["worse"]) for p in report["all_pairs"]] == [("gelu", "relu")]
+
+
+def test_renderings_are_deterministic_and_complete() -> None:
+    rec = record(CLEAR_CHAIN)
+    a = build_report(rec, RECORDS, study_name="s", dataset="d")
+    b = build_report(json.loads(json.dumps(rec)), RECORDS, study_name="s", dataset="d")  # as stored and read back
+    assert to_json(a) == to_json(b)
+    md = to_markdown(a)
+    assert "## Géron's chain, adjacent pairs" in md and "## SELU: canonical" in md and md.count("| selu > elu |") == 2
+    rows = family_table_rows(a)
+    assert rows[0][0] == "selu" and rows[0][4] == "1/0/0"
+    metrics = summary_metrics(a)
+    assert metrics["test_accuracy_tuned_mean.selu"] == pytest.approx(a["families"][0]["tuned"]["mean"])
+    assert "latency_ms.relu" in metrics
+
+
+def test_cross_dataset_ranks_and_friedman() -> None:
+    reports = [build_report(record(CLEAR_CHAIN, seed=s), RECORDS, study_name=f"s{s}", dataset=f"d{s}")
+               for s in range(4)]
+    comparison = cross_dataset(reports)
+    assert comparison["families"][0] == "selu" and comparison["average_ranks"]["selu"] == 1.0
+    assert comparison["friedman_p_value"] < 0.01 and comparison["critical_difference"] > 0
+    assert comparison["verdicts"] == {f"d{s}": "holds" for s in range(4)}
+    with pytest.raises(UsageError, match="another dataset"):
+        cross_dataset([reports[0], reports[0]])
+
+
+def test_report_command_across_stored_studies_writes_every_file(tmp_path: Any, capsys: Any) -> None:
+    """Three studies in a real SQLite storage, each holding an evaluation record as `search run` stores it."""
+    import optuna
+
+    from search.cli import main
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    for s in range(3):
+        study = optuna.create_study(study_name=f"study{s}", storage=storage, direction="maximize")
+        study.set_user_attr("dataset", f"data{s}")
+        study.set_user_attr("evaluation", record(CLEAR_CHAIN, seed=s))
+    argv = ["report", "--storage", storage, "--output", str(tmp_path / "out")]
+    for s in range(3):
+        argv += ["--study", f"study{s}"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("Géron's chain (selu > elu > leaky_relu > relu > tanh > sigmoid)") == 3
+    assert "Across 3 datasets: Friedman p = " in out and "selu 1.00" in out
+    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    per_study = ["plots/activations.png", "plots/family_scores.png", "plots/optimization_history.png",
+                 "plots/verdict_scores.png", "report.json", "report.md", "summary.json", "summary.md"]
+    assert written == ["cd_diagram.png", "datasets.json", *(f"study{s}/{name}" for s in range(3) for name in per_study)]
+    for png in (tmp_path / "out").rglob("*.png"):
+        assert png.read_bytes().startswith(b"\x89PNG"), png
+    comparison = json.loads((tmp_path / "out" / "datasets.json").read_text())
+    assert comparison["verdicts"] == {f"data{s}": "holds" for s in range(3)}
+
+
+def test_report_of_a_study_without_evaluation_is_a_usage_error(tmp_path: Any, capsys: Any) -> None:
+    import optuna
+
+    from search.cli import main
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    optuna.create_study(study_name="bare", storage=storage)
+    assert main(["report", "--study", "bare", "--storage", storage]) == 2
+    assert capsys.readouterr().err.startswith("error: Study 'bare' has no re-evaluation yet")
