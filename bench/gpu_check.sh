@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL=2
 nvidia-smi -L
 python - <<'PY'
 import tensorflow as tf, trainers
-from search.study.hp import DefaultHyperParameters
+from search.study import DefaultHyperParameters
 from spaces import MLPBuilder
 gpus = tf.config.list_logical_devices("GPU")
 print("TensorFlow sees", len(gpus), "GPU(s):", [d.name for d in gpus])

@@ -22,9 +22,3 @@ def stdout_console() -> Console:
     console = Console(soft_wrap=True)
     return console if console.is_terminal else Console(soft_wrap=True, width=120)
 
-
-def quiet_tensorflow() -> None:
-    """TensorFlow's C++ start-up lines are noise for a CLI user; set before TensorFlow is imported."""
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

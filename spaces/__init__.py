@@ -3,8 +3,11 @@
 Importing this package, and everything about the registry and parameter specs, does not import Keras or
 TensorFlow; only building layers or models does.
 
-A saved model that uses ``ParametricActivation`` (gelu, celu, squareplus with parameters) needs the layer
-registered before ``keras.models.load_model``: touch ``spaces.ParametricActivation`` first.
+A saved model that uses ``ParametricActivation`` (every family with parameters but relu, leaky_relu, prelu
+and elu, which have Keras layers) needs the layer registered before ``keras.models.load_model``: touch
+``spaces.ParametricActivation`` first.
+
+``LEFT_OUT`` names the ``keras.activations`` functions that are not families (not elementwise), with why.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from spaces._cnn import CNNBuilder, build_cnn, builder_for, is_image_shape
-from spaces._families import DEFAULT_FAMILIES
+from spaces._families import DEFAULT_FAMILIES, LEFT_OUT
 from spaces._hp import declare_activation
 from spaces._mlp import MLPBuilder, build_mlp
 from spaces._params import BoolParam, ChoiceParam, FloatParam, OptionalFloatParam, Param
@@ -26,6 +29,7 @@ from spaces._registry import (
 
 __all__ = [
     "DEFAULT_FAMILIES",
+    "LEFT_OUT",
     "ActivationFamily",
     "BoolParam",
     "CNNBuilder",

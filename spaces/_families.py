@@ -1,8 +1,12 @@
 """The built-in activation families.
 
 Adding one is one ``register_family`` call below. Defaults are Keras' own (checked against
-``inspect.signature`` in the tests); ranges are search ranges. Kernel initializers: He for ReLU-like and
-smooth functions unbounded above, Glorot for saturating or odd ones, LeCun for SELU.
+``inspect.signature`` in the tests); where Keras has none (``threshold``), the untuned value is documented
+next to the registration. Ranges are search ranges. Kernel initializers: He for ReLU-like and smooth
+functions unbounded above, Glorot for saturating or odd ones, LeCun for SELU.
+
+Every elementwise function of ``keras.activations`` is a family; the rest are listed, with the reason, in
+``LEFT_OUT`` (a test checks that each public activation is one or the other).
 
 Keras is imported inside the factories only, so importing this module stays cheap.
 """
@@ -23,6 +27,14 @@ GLOROT = "glorot_uniform"
 LECUN = "lecun_normal"
 
 DEFAULT_FAMILIES: tuple[str, ...] = ("selu", "elu", "leaky_relu", "relu", "tanh", "sigmoid")
+
+LEFT_OUT: dict[str, str] = {
+    "softmax": "normalises across an axis (the last by default): not an elementwise activation.",
+    "log_softmax": "normalises across an axis (the last by default): not an elementwise activation.",
+    "sparsemax": "projects onto the simplex along an axis (the last by default): not an elementwise activation.",
+    "glu": "splits its input in two along an axis and halves that axis: changes the shape, not elementwise.",
+}
+"""``keras.activations`` functions deliberately not registered as families, each with the reason."""
 
 
 def _keras_activation(function: str) -> LayerFactory:
@@ -128,6 +140,17 @@ _register("squareplus", HE, "(x + sqrt(x^2 + b)) / 2, a smooth ReLU.",
           FloatParam("b", 0.1, 16.0, default=4.0, log=True))
 _register("sparse_plus", HE, "0 for x <= -1, (x + 1)^2 / 4 on (-1, 1), x for x >= 1.")
 _register("tanh_shrink", GLOROT, "x - tanh(x).")
+# Odd, identity-like outside a dead zone [-threshold, threshold]: Glorot, as for tanh_shrink.
+_register("hard_shrink", GLOROT, "x for |x| > threshold, else 0.",
+          FloatParam("threshold", 0.05, 2.0, default=0.5, log=True))
+_register("soft_shrink", GLOROT, "x - threshold above threshold, x + threshold below -threshold, else 0.",
+          FloatParam("threshold", 0.05, 2.0, default=0.5, log=True))
+# Keras gives threshold(x, threshold, default_value) no defaults. Untuned: threshold=0, default_value=0,
+# which is exactly ReLU, hence He. The search moves the cut-off and the floor below it.
+_register("threshold", HE, "x for x > threshold, else default_value; ReLU when both are 0 (untuned).",
+          FloatParam("threshold", -1.0, 1.0, default=0.0),
+          FloatParam("default_value", -1.0, 1.0, default=0.0))
+_register("sparse_sigmoid", GLOROT, "0 for x <= -1, (x + 1) / 2 on (-1, 1), 1 for x >= 1.")
 _register("exponential", GLOROT, "exp(x).")
 _register("linear", GLOROT, "Identity (no activation): a baseline.")
 # fmt: on

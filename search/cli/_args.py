@@ -15,7 +15,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
             action.default in (None, argparse.SUPPRESS, False, True)
             or action.required
             or not action.option_strings
-            or "default" in text.lower()
+            or "default:" in text
         ):
             return text
         return super()._get_help_string(action)

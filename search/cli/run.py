@@ -112,8 +112,10 @@ def add_fault_arguments(group: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.console import quiet_tensorflow, stderr_console
+    from search.console import stderr_console
+    from search.runtime import quiet_tensorflow, require_tensorflow
 
+    require_tensorflow()
     quiet_tensorflow()
     from search.stages import print_outcome, run_search
     from trainers import DataError

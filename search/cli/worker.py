@@ -43,11 +43,13 @@ def add_parser(commands: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from search.console import quiet_tensorflow, stderr_console
+    from search.console import stderr_console
+    from search.runtime import quiet_tensorflow, require_tensorflow
 
     storage = args.storage or os.environ.get(ENV_STORAGE)
     if not storage:
         raise UsageError(f"worker needs --storage (or ${ENV_STORAGE}): the URL of the study's Optuna storage.")
+    require_tensorflow()
     quiet_tensorflow()
     from search.stages import WorkerOptions, run_worker
     from trainers import DataError

@@ -34,23 +34,27 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
 def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
     """A pruner that judges the validation metric reported after every epoch (steps are epochs).
 
-    The median and percentile pruners compare a trial with the completed trials of its own family only
-    (``WithinFamilyPruner``); Hyperband and successive halving work on the whole study, as Optuna has them.
+    Every pruner (median, percentile, Hyperband, successive halving) compares a trial only with the trials
+    of its own family (``WithinFamilyPruner``), each family with its own instance of the pruner; "none"
+    prunes nothing.
     """
+    from functools import partial
+
     import optuna
 
     from search.study.pruning import WithinFamilyPruner
 
     warmup = max(epochs // 3, min(2, epochs - 1))  # never judge a trial on its first third of epochs
     factories: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
-        "median": lambda: WithinFamilyPruner(optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=warmup)),
-        "percentile": lambda: WithinFamilyPruner(
-            optuna.pruners.PercentilePruner(25.0, n_startup_trials=2, n_warmup_steps=warmup)
+        "median": partial(optuna.pruners.MedianPruner, n_startup_trials=2, n_warmup_steps=warmup),
+        "percentile": partial(
+            optuna.pruners.PercentilePruner, 25.0, n_startup_trials=2, n_warmup_steps=warmup
         ),
-        "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs),
-        "successive-halving": lambda: optuna.pruners.SuccessiveHalvingPruner(),
-        "none": lambda: optuna.pruners.NopPruner(),
+        "hyperband": partial(optuna.pruners.HyperbandPruner, min_resource=1, max_resource=epochs),
+        "successive-halving": optuna.pruners.SuccessiveHalvingPruner,
     }
+    if name == "none":
+        return optuna.pruners.NopPruner()
     if name not in factories:
-        raise ValueError(f"Unknown pruner {name!r}; choose from {sorted(factories)}.")
-    return factories[name]()
+        raise ValueError(f"Unknown pruner {name!r}; choose from {sorted([*factories, 'none'])}.")
+    return WithinFamilyPruner(factories[name])

@@ -57,6 +57,22 @@ def sparse_plus(x: np.ndarray) -> np.ndarray:
     return np.where(x <= -1, 0.0, np.where(x >= 1, x, (x + 1) ** 2 / 4))
 
 
+def hard_shrink(x: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    return np.where(np.abs(x) > threshold, x, 0.0)
+
+
+def soft_shrink(x: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    return np.sign(x) * np.maximum(np.abs(x) - threshold, 0.0)
+
+
+def threshold(x: np.ndarray, threshold: float = 0.0, default_value: float = 0.0) -> np.ndarray:
+    return np.where(x > threshold, x, default_value)
+
+
+def sparse_sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.clip((x + 1) / 2, 0.0, 1.0)
+
+
 @dataclass(frozen=True)
 class Case:
     """``family.build(params)(x)`` should equal ``expected``."""
@@ -121,6 +137,32 @@ CASES: dict[str, list[Case]] = {
     ],
     "sparse_plus": [_on_grid(sparse_plus)],
     "tanh_shrink": [_on_grid(lambda x: x - np.tanh(x), atol=1e-5)],
+    "hard_shrink": [
+        # keras.ops.hard_shrink's documented example.
+        Case(np.array([0.0, 0.0, 1.0]), {}, np.array([-0.5, 0.0, 1.0], dtype="float32")),
+        _on_grid(hard_shrink),
+        _on_grid(hard_shrink, {"threshold": 1.5}),
+    ],
+    "soft_shrink": [
+        # keras.ops.soft_shrink's documented example, then the dead zone with its end.
+        Case(np.array([-0.5, 0.0, 0.5]), {}, np.array([-1.0, 0.0, 1.0], dtype="float32")),
+        Case(np.array([0.0, 0.0]), {}, np.array([-0.25, 0.5], dtype="float32")),
+        _on_grid(soft_shrink),
+        _on_grid(soft_shrink, {"threshold": 0.2}),
+    ],
+    "threshold": [
+        _on_grid(lambda x: np.maximum(x, 0)),  # untuned: exactly ReLU
+        Case(
+            np.array([-1.0, -1.0, 0.5, 2.0]),
+            {"threshold": 0.25, "default_value": -1.0},
+            np.array([-3.0, 0.25, 0.5, 2.0], dtype="float32"),
+        ),
+        _on_grid(threshold, {"threshold": -0.5, "default_value": 0.3}),
+    ],
+    "sparse_sigmoid": [
+        Case(np.array([0.0, 0.0, 0.5, 1.0, 1.0]), {}, np.array([-2.0, -1.0, 0.0, 1.0, 2.0], dtype="float32")),
+        _on_grid(sparse_sigmoid),
+    ],
     "exponential": [_on_grid(np.exp)],
     "linear": [_on_grid(lambda x: x)],
 }
@@ -133,4 +175,7 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
     "gelu": {"approximate": True},
     "celu": {"alpha": 2.0},
     "squareplus": {"b": 1.0},
+    "hard_shrink": {"threshold": 1.5},
+    "soft_shrink": {"threshold": 0.2},
+    "threshold": {"threshold": 0.25, "default_value": -1.0},
 }

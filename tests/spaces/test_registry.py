@@ -14,6 +14,8 @@ from spaces import _registry
 
 # Families implemented with a Keras layer, and the layer whose signature holds their defaults.
 LAYER_BACKED = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU"}
+# Untuned values of parameters that Keras gives no default (documented in spaces/_families.py).
+NO_KERAS_DEFAULT = {"threshold": {"threshold": 0.0, "default_value": 0.0}}
 
 
 @pytest.fixture
@@ -110,9 +112,22 @@ def test_defaults_and_parameters_match_keras(name):
         target = getattr(keras.activations, name)
         skip = {"x"}
     keras_params = {
-        p.name: p.default for p in inspect.signature(target).parameters.values() if p.name not in skip
+        p.name: NO_KERAS_DEFAULT[name][p.name] if p.default is inspect.Parameter.empty else p.default
+        for p in inspect.signature(target).parameters.values()
+        if p.name not in skip
     }
     assert family.defaults() == keras_params
+
+
+def test_threshold_has_no_keras_defaults_and_is_relu_untuned():
+    """Keras' threshold() requires both arguments; the untuned family is ReLU, initialised like it."""
+    signature = inspect.signature(keras.activations.threshold).parameters
+    assert all(signature[p].default is inspect.Parameter.empty for p in NO_KERAS_DEFAULT["threshold"])
+    family = spaces.get_family("threshold")
+    assert family.defaults() == NO_KERAS_DEFAULT["threshold"]
+    assert family.initializer == spaces.get_family("relu").initializer
+    for p in family.params:
+        assert p.low < p.default < p.high, p
 
 
 def test_leaky_relu_default_is_the_layers_not_the_functions():
@@ -130,6 +145,10 @@ def test_leaky_relu_default_is_the_layers_not_the_functions():
         ("sigmoid", "glorot_uniform"),
         ("linear", "glorot_uniform"),
         ("gelu", "he_normal"),
+        ("threshold", "he_normal"),
+        ("hard_shrink", "glorot_uniform"),
+        ("soft_shrink", "glorot_uniform"),
+        ("sparse_sigmoid", "glorot_uniform"),
     ],
 )
 def test_initializers(name, initializer):
