@@ -29,7 +29,13 @@ from trainers._metrics import (
     metrics_for_task,
 )
 from trainers._splits import Splits, split_dataset
-from trainers._strategy import make_strategy, plan_devices
+from trainers._strategy import (
+    MAX_LOGICAL_CPUS,
+    ensure_logical_cpus,
+    logical_cpus_needed,
+    make_strategy,
+    plan_devices,
+)
 
 if TYPE_CHECKING:
     from trainers._train import train_model
@@ -39,6 +45,7 @@ __all__ = [
     "BUNDLED_DATASETS",
     "DATASET_PREFIXES",
     "KERAS_DATASETS",
+    "MAX_LOGICAL_CPUS",
     "METRICS",
     "SUPPORTED_EXTENSIONS",
     "TASKS",
@@ -52,8 +59,10 @@ __all__ = [
     "TrainingError",
     "compute_metric",
     "default_metric",
+    "ensure_logical_cpus",
     "get_metric",
     "load_dataset",
+    "logical_cpus_needed",
     "make_strategy",
     "metric_direction",
     "metrics_for_task",

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import tensorflow as tf
+
+log = logging.getLogger(__name__)
+
+MAX_LOGICAL_CPUS = 64
+"""The most logical CPUs ``ensure_logical_cpus`` splits the CPU into (a typo like ``/cpu:1000`` is not)."""
 
 
 def plan_devices(gpus: Sequence[str], forced: Sequence[str] | None = None) -> tuple[str, ...]:
@@ -46,6 +52,8 @@ def make_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strateg
     """
     import tensorflow as tf
 
+    if devices is not None:
+        ensure_logical_cpus(devices)  # before anything lists (and so initialises) the logical devices
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     planned = plan_devices(gpus, devices)
     if devices is not None:
@@ -53,6 +61,58 @@ def make_strategy(devices: Sequence[str] | None = None) -> tf.distribute.Strateg
     if planned:
         return _strategy_for(planned)
     return tf.distribute.get_strategy()
+
+
+def logical_cpus_needed(devices: Sequence[str] | str) -> int:
+    """How many logical CPUs a forced device list needs: the highest CPU index it names plus one.
+
+    Pure logic (``tf.DeviceSpec`` parses; TensorFlow is imported but not initialised). ``1`` (nothing to
+    split) for GPUs only, ``/cpu:0`` alone, names that do not parse and devices of another job than this
+    process'.
+    """
+    import tensorflow as tf
+
+    devices = (devices,) if isinstance(devices, str) else devices
+    needed = 1
+    for device in devices:
+        try:
+            spec = tf.DeviceSpec.from_string(device)
+        except (ValueError, TypeError):
+            continue  # ``_check_known`` reports it
+        if spec.job not in (None, "localhost") or (spec.device_type or "").upper() != "CPU":
+            continue
+        needed = max(needed, (spec.device_index or 0) + 1)
+    return needed
+
+
+def ensure_logical_cpus(devices: Sequence[str] | str | None) -> int:
+    """Split the first physical CPU into the logical CPUs that ``devices`` names (``/cpu:0,/cpu:1`` → 2).
+
+    Only possible before TensorFlow's runtime initialises (the first op, or listing the logical devices):
+    afterwards, or when the CPU already has enough logical devices, or more than ``MAX_LOGICAL_CPUS`` are
+    asked for, nothing changes and ``make_strategy`` reports an unknown device. GPUs are never touched.
+
+    Returns:
+        The logical CPUs the list needs.
+    """
+    if not devices:
+        return 1
+    needed = logical_cpus_needed(devices)
+    if needed <= 1 or needed > MAX_LOGICAL_CPUS:
+        return needed
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")  # does not initialise the runtime
+    if not cpus:
+        return needed
+    configured = tf.config.get_logical_device_configuration(cpus[0])
+    if configured is not None and len(configured) >= needed:
+        return needed
+    try:
+        tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * needed)
+    except RuntimeError:  # the runtime is initialised already: too late
+        log.debug("TensorFlow is initialised; cannot split the CPU into %d logical devices", needed)
+    return needed
 
 
 @functools.cache

@@ -47,6 +47,11 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
     from search.tracking import resolve_tracking_uri
 
     quiet_libraries()
+    if options.devices:
+        import trainers
+
+        # Before the data and the space signature (which builds models) initialise TensorFlow.
+        trainers.ensure_logical_cpus(options.devices)
     tracking_uri = resolve_tracking_uri(options.tracking_uri)
     storage = open_shared_storage(options.storage, tracking_uri=tracking_uri, heartbeat=options.heartbeat,
                                   grace=options.grace)

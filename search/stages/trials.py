@@ -27,6 +27,9 @@ def plan_workers(config: RunConfig) -> list[WorkerPlan]:
     from search.parallel import plan_workers as placement
     from search.parallel import visible_gpus
 
+    if config.devices:
+        # ``/cpu:0,/cpu:1`` needs the CPU split into logical devices, before anything initialises TensorFlow.
+        trainers.ensure_logical_cpus(config.devices)
     plans = placement(
         requested=config.workers if config.workers is not None or not config.devices else 1,
         gpus=visible_gpus(),
