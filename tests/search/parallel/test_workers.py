@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import psycopg
 import pytest
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
@@ -20,19 +21,23 @@ from optuna.trial import TrialState
 from search.stages import RunConfig, run_search
 from spaces import ActivationFamily, register_family
 from tests.search.cli.test_cli import ROOT, stores
-from tests.servers import mlflow_server, postgres_server
+from tests.servers import Postgres, mlflow_server, postgres_server
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 def start_cli(tmp_path: Path, *args: str, storage: str | None = None, tracking: str | None = None,
-              env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+              env: dict[str, str] | None = None, stderr: Path | None = None) -> subprocess.Popen[str]:
+    """``python -m search ...``; its stderr to the file ``stderr`` if given (to be read while it runs), else a pipe."""
     default_storage, default_tracking = stores(tmp_path)
     argv = [sys.executable, "-m", "search", *args, "--storage", storage or default_storage,
             "--tracking-uri", tracking or default_tracking]
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(tmp_path),
            **(env or {})}
-    return subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if stderr is None:
+        return subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    with open(stderr, "w") as err:
+        return subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
 
 
 def wait_for(predicate: Any, proc: subprocess.Popen[str], timeout: float = 300) -> Any:
@@ -214,30 +219,100 @@ def finished_trials(storage: str, study: str) -> int:
     return len(optuna.load_study(study_name=study, storage=storage).get_trials(states=FINISHED))
 
 
+# Optuna's own tables: each trial of the study, its state, and whether its worker has sent a heartbeat yet.
+TRIALS_SQL = """SELECT t.number, t.state::text, EXISTS (SELECT 1 FROM trial_heartbeats h WHERE h.trial_id = t.trial_id)
+FROM trials t JOIN studies s ON s.study_id = t.study_id WHERE s.study_name = %s"""
+
+
+def trials_now(conn: psycopg.Connection[Any], study: str) -> dict[int, tuple[str, bool]]:
+    """Trial number -> (state, has a heartbeat); empty while the run has not created the study yet."""
+    try:
+        return {number: (state, beating) for number, state, beating in conn.execute(TRIALS_SQL, (study,))}
+    except psycopg.errors.UndefinedTable:
+        return {}
+
+
+def beating_trial(conn: psycopg.Connection[Any], study: str) -> int | None:
+    """A RUNNING trial whose heartbeat is recorded (so that, cut off, it goes stale and is re-queued)."""
+    return next((n for n, (state, beating) in trials_now(conn, study).items() if state == "RUNNING" and beating), None)
+
+
+def stop_during_a_trial(pg: Postgres, study: str, proc: subprocess.Popen[str], *, queued: int) -> tuple[int, float]:
+    """Stop PostgreSQL while ``proc`` is in the middle of a trial and has at least ``queued`` more still WAITING,
+    so that the run cannot end without meeting the outage, however fast or slow the machine.
+
+    The states are read and the server stopped while this connection holds a lock on Optuna's trials table:
+    the run can still read, but cannot start, report, heartbeat or finish a trial in between.
+
+    Returns:
+        The number of the trial cut off, and when (``time.monotonic()``) the server was down.
+    """
+    conn = psycopg.connect(pg.url("optuna"), autocommit=True)
+    try:
+        wait_for(lambda: beating_trial(conn, study) is not None, proc)
+        conn.execute("SET lock_timeout = '60s'")
+        conn.execute("BEGIN")
+        conn.execute("LOCK TABLE trials IN EXCLUSIVE MODE")
+        trials = trials_now(conn, study)
+        running = [n for n, (state, _) in trials.items() if state == "RUNNING"]
+        states = Counter(state for state, _ in trials.values())
+        if not (len(running) == 1 and beating_trial(conn, study) is not None and states["WAITING"] >= queued):
+            proc.kill()
+            raise AssertionError(
+                f"precondition: the database must go away during a trial (heartbeat recorded) with at least "
+                f"{queued} trials still WAITING, but the study was {dict(states)}"
+            )
+        pg.stop()  # fast shutdown: ends this session (and its lock) and the run's, which then retry
+        return running[0], time.monotonic()
+    finally:
+        conn.close()
+
+
+def wait_for_text(path: Path, text: str, proc: subprocess.Popen[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text():
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended ({proc.returncode}) before logging {text!r}: {path.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the run did not log {text!r} within {timeout} s: {path.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resumes(tmp_path: Path) -> None:
+    """The outages are timed by the run's observable state, not by the clock: PostgreSQL is stopped while a trial
+    is running (its heartbeat recorded) and more are queued, so the run cannot finish before it meets the
+    outage; the short outage ends only once the run has logged that it is retrying."""
+    grace = 10
     with postgres_server() as pg:
         pg.create_database("optuna")
         storage = pg.url("optuna")
         args = ("run", "--dataset", "digits", "--families", "relu", "--trials", "6", "--epochs", "6", "--seeds",
-                "0", "--pruner", "none", "--study", "outage", "--heartbeat", "2", "--grace", "10", "--workers", "1")
-        # 1. A 6-second outage inside a 30-second retry window: the run does not notice.
-        proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "30"})
-        wait_for(lambda: finished_trials(storage, "outage") >= 1, proc)
-        pg.stop()
-        time.sleep(6)
+                "0", "--pruner", "none", "--study", "outage", "--heartbeat", "1", "--grace", str(grace),
+                "--workers", "1")
+        log = tmp_path / "run.err"
+        # 1. A short outage (>= 6 s) inside a 60-second retry window: the run retries and does not fail.
+        proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "60"},
+                         stderr=log)
+        stopped = stop_during_a_trial(pg, "outage", proc, queued=2)[1]
+        # A running trial heartbeats every second: the run notices at once, well inside its window.
+        wait_for_text(log, "Optuna storage unreachable", proc, timeout=30)
+        time.sleep(max(0.0, stopped + 6 - time.monotonic()))
         pg.start()
-        out, err = proc.communicate(timeout=600)
+        out, _ = proc.communicate(timeout=600)
+        err = log.read_text()
         assert proc.returncode == 0, err[-3000:]
-        assert "Optuna storage unreachable" in err  # it did retry
         assert finished_trials(storage, "outage") == 6
 
         # 2. An outage longer than the window: one clear line, exit 1, the MLflow runs closed.
-        proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "4"})
-        wait_for(lambda: finished_trials(storage, "outage") >= 7, proc)
-        pg.stop()
-        out, err = proc.communicate(timeout=600)
+        log = tmp_path / "run2.err"
+        proc = start_cli(tmp_path, *args, storage=storage, env={"ACTIVATION_SEARCH_DB_RETRY_SECONDS": "4"},
+                         stderr=log)
+        cut_off, stopped = stop_during_a_trial(pg, "outage", proc, queued=2)
+        out, _ = proc.communicate(timeout=600)
+        err = log.read_text()
         assert proc.returncode == 1, err[-3000:]
         last = err.strip().splitlines()[-1]
         assert last.startswith(f"error: Optuna storage {storage} unreachable for ")
@@ -249,8 +324,10 @@ def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resume
 
         # 3. Back again: the same command resumes; the trial cut off by the outage is retried, nothing is lost.
         pg.start()
-        finished_before = finished_trials(storage, "outage")
-        time.sleep(11)  # past the grace period: the cut-off trial is stale
+        study = optuna.load_study(study_name="outage", storage=storage)
+        assert study.trials[cut_off].state == TrialState.RUNNING  # left as the outage found it
+        finished_before = len(study.get_trials(states=FINISHED))
+        time.sleep(max(0.0, stopped + grace + 1 - time.monotonic()))  # its last heartbeat is older than the grace
         proc = start_cli(tmp_path, *args, storage=storage)
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
@@ -258,6 +335,10 @@ def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resume
         # Nothing lost, and the queue left by the cut-off run (the stale trial re-queued) counts towards the 6.
         assert len(study.get_trials(states=FINISHED)) == finished_before + 6
         assert not study.get_trials(states=(TrialState.WAITING, TrialState.RUNNING))
+        assert study.trials[cut_off].state == TrialState.FAIL
+        retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == cut_off]
+        assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
+        assert retries[0].params == study.trials[cut_off].params
 
 
 def test_workers_racing_for_queued_trials_never_take_the_same_one(tmp_path: Path) -> None:
