@@ -46,6 +46,13 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more, but got {value}")
+    return value
+
+
 def workers(text: str) -> int | None:
     if text.strip().lower() == "auto":
         return None

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from search.cli._args import HelpFormatter
+from search.cli._args import HelpFormatter, non_negative_float
 from search.locations import DEFAULT_STORAGE
 
 
@@ -23,11 +23,13 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--storage", default=DEFAULT_STORAGE, help="Optuna storage URL")
     p.add_argument("--output", type=Path, default=None,
                    help="folder to write the reports, summaries and plots (and the cross-dataset files) into")
+    p.add_argument("--rope", type=non_negative_float, default=None,
+                   help="region of practical equivalence, in the metric's units (default: the one the run used)")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     from search.verdict import rebuild_reports
 
-    rebuild_reports(args.study, args.storage, args.output)
+    rebuild_reports(args.study, args.storage, args.output, rope=args.rope)
     return 0

@@ -10,6 +10,7 @@ from search.cli._args import (
     HelpFormatter,
     fraction,
     names,
+    non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
@@ -67,6 +68,10 @@ def add_parser(commands: Any) -> None:
                        help="seeds to retrain each family's best and default configurations with for the verdict: "
                             "0 (search only, no verdict) or at least 2 (1 is refused: a confidence interval needs "
                             "two)")
+    space.add_argument("--rope", type=non_negative_float, default=None,
+                       help="region of practical equivalence of the verdict, in the metric's units: a difference "
+                            "within ±ROPE is 'practically equivalent' (default: 0.005, half a point, for accuracy, "
+                            "balanced_accuracy, auc, f1, r2; none for rmse and mae; 0 turns it off)")
     space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler,
                        help="Optuna sampler: tpe (multivariate TPE), random, or qmc (quasi-Monte Carlo)")
     space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner,
@@ -143,7 +148,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         study=args.study, storage=args.storage, tracking_uri=args.tracking_uri, experiment=args.experiment,
         seed=args.seed, sampler=args.sampler, pruner=args.pruner, val_size=args.val_size, test_size=args.test_size,
         devices=tuple(args.devices) if args.devices else None, baselines=args.baselines, seeds=args.seeds,
-        metric=args.metric, task=args.task, impute=args.impute, workers=args.workers,
+        metric=args.metric, rope=args.rope, task=args.task, impute=args.impute, workers=args.workers,
         gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, recycle_after=args.recycle_after,
         heartbeat=args.heartbeat, grace=args.grace,
     )  # fmt: skip

@@ -40,6 +40,7 @@ class RunConfig:
     devices: tuple[str, ...] | None = None
     baselines: bool = True
     seeds: int = 5  # re-evaluation seeds per family (0: no re-evaluation, no verdict)
+    rope: float | None = None  # region of practical equivalence in the metric's units (None: its default)
     workers: int | None = 1  # None: what fits the machine (GPUs / gpus_per_trial, else cores and memory)
     gpus_per_trial: int | None = None  # None: 1 when GPUs are visible
     max_failures: int = 5  # stop after this many failed trials in a row

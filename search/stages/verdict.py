@@ -23,7 +23,8 @@ def run_verdict(config: RunConfig, data: PreparedData, opened: OpenedStudy, cont
 
     console.print(f"re-evaluating each family's best and default configurations with {config.seeds} seeds")
     defaults = dict(zip(config.families, baseline_params(opened.builder, config.families), strict=True))
-    plan = EvaluationPlan(evaluation_seeds(config.seed, config.seeds), config.epochs, config.batch_size, config.devices)
+    plan = EvaluationPlan(evaluation_seeds(config.seed, config.seeds), config.epochs, config.batch_size,
+                          config.devices, patience=config.patience, rope=config.rope)
     evaluation = evaluate_study(
         opened.study,
         builder=opened.builder,

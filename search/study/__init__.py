@@ -20,6 +20,8 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "baselines": ["baseline_params", "enqueue_baselines"],
         "samplers": ["PRUNER_NAMES", "SAMPLER_NAMES", "make_pruner", "make_sampler"],
         "pruning": ["WithinFamilyPruner"],
+        "family_view": ["FamilyStudy"],
+        "family_sampler": ["PerFamilySampler", "family_seed"],
         "callbacks": ["EpochMetricsCallback", "PruningCallback"],
         "objective": ["TrialContext", "assign_family", "least_served", "make_objective"],
         "progress": ["TrialProgress"],

@@ -5,27 +5,19 @@ a median (or a successive-halving rung) computed over faster families, and its "
 about the pruner than about the activation.
 
 Every pruner that ``make_pruner`` builds is wrapped in ``WithinFamilyPruner``. The wrapper keeps one base
-pruner per family and hands it a view of the study that holds only that family's trials. The view is a real
-``optuna.Study`` over a storage that filters the family's trials, because Optuna's pruners do not only call
-``study.get_trials``: ``HyperbandPruner`` builds a ``_BracketStudy`` (an ``optuna.Study`` subclass) on
-``study._storage`` and reads the trials straight from that storage, and ``SuccessiveHalvingPruner`` writes
-its rung values through ``study._storage``. Filtering at the storage is what all of them see.
+pruner per family and hands it the family's view of the study (:class:`~search.study.family_view.FamilyStudy`).
 """
 
 from __future__ import annotations
 
-import abc
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import optuna
-from optuna.storages import BaseStorage
 
 from search.study.attrs import USER_ATTR_FAMILY
-
-if TYPE_CHECKING:
-    from collections.abc import Container
+from search.study.family_view import FamilyStudy
 
 
 class WithinFamilyPruner(optuna.pruners.BasePruner):
@@ -48,7 +40,7 @@ class WithinFamilyPruner(optuna.pruners.BasePruner):
         pruner = self._pruner_for(family)
         if family is None:
             return pruner.prune(study, trial)
-        return pruner.prune(_FamilyStudy(study, family), trial)
+        return pruner.prune(FamilyStudy(study, family), trial)
 
     def _pruner_for(self, family: Any) -> optuna.pruners.BasePruner:
         if isinstance(self._base, optuna.pruners.BasePruner):
@@ -66,62 +58,3 @@ class WithinFamilyPruner(optuna.pruners.BasePruner):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-
-
-class _FamilyStudy(optuna.study.Study):
-    """The study as one family sees it: same name, directions, sampler and pruner, only that family's trials.
-
-    Writes (a pruner's system attributes) go through to the real storage."""
-
-    def __init__(self, study: optuna.Study, family: Any) -> None:
-        super().__init__(
-            study_name=study.study_name,
-            storage=_FamilyStorage(study._storage, study._study_id, family),
-            sampler=study.sampler,
-            pruner=study.pruner,
-        )
-        self._parent = study
-
-    def stop(self) -> None:
-        self._parent.stop()
-
-
-def _delegate(name: str) -> Callable[..., Any]:
-    def method(self: _FamilyStorage, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self._inner, name)(*args, **kwargs)
-
-    method.__name__ = name
-    return method
-
-
-class _FamilyStorage(BaseStorage):
-    """A storage that forwards everything to ``inner`` except that the trials of study ``study_id`` are
-    read with only the family's trials. The other abstract methods of ``BaseStorage`` are forwarded as they
-    are (set below); the concrete ones it inherits (``get_n_trials``, ``get_best_trial``, …) read through
-    ``get_all_trials`` and so see the family only."""
-
-    def __init__(self, inner: BaseStorage, study_id: int, family: Any) -> None:
-        self._inner = inner
-        self._study_id = study_id
-        self._family = family
-
-    def get_all_trials(
-        self,
-        study_id: int,
-        deepcopy: bool = True,
-        states: Container[optuna.trial.TrialState] | None = None,
-    ) -> list[optuna.trial.FrozenTrial]:
-        trials = self._inner.get_all_trials(study_id, deepcopy=deepcopy, states=states)
-        if study_id != self._study_id:
-            return trials
-        return [t for t in trials if t.user_attrs.get(USER_ATTR_FAMILY) == self._family]
-
-    def __getattr__(self, name: str) -> Any:  # what a concrete storage adds (heartbeats, caches)
-        if name == "_inner":  # not set yet (unpickling, copying): no recursion
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-
-for _name in BaseStorage.__abstractmethods__ - {"get_all_trials"}:
-    setattr(_FamilyStorage, _name, _delegate(_name))
-abc.update_abstractmethods(_FamilyStorage)

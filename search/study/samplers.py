@@ -13,22 +13,36 @@ PRUNER_NAMES: tuple[str, ...] = ("median", "percentile", "hyperband", "successiv
 
 
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
-    """A seeded sampler. TPE is multivariate with grouped conditional parameters (the activation's
-    parameters exist only for their family, which is what ``group=True`` is for)."""
-    import warnings
-
+    """A seeded sampler, one instance per family that learns from that family's trials only
+    (:class:`~search.study.family_sampler.PerFamilySampler`). TPE is multivariate with grouped conditional
+    parameters (the activation's parameters exist only for their family, which is what ``group=True`` is for)."""
     import optuna
 
-    factories: dict[str, Callable[[], optuna.samplers.BaseSampler]] = {
-        "tpe": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True),
-        "random": lambda: optuna.samplers.RandomSampler(seed=seed),
-        "qmc": lambda: optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False),
+    from search.study.family_sampler import PerFamilySampler
+
+    factories: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
+        "tpe": lambda s: optuna.samplers.TPESampler(seed=s, multivariate=True, group=True, constant_liar=True),
+        "random": lambda s: optuna.samplers.RandomSampler(seed=s),
+        "qmc": lambda s: optuna.samplers.QMCSampler(seed=s, warn_independent_sampling=False),
     }
     if name not in factories:
         raise ValueError(f"Unknown sampler {name!r}; choose from {sorted(factories)}.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return factories[name]()
+    return PerFamilySampler(_quietly(factories[name]), seed)
+
+
+def _quietly(factory: Callable[[int], optuna.samplers.BaseSampler]) -> Callable[[int], optuna.samplers.BaseSampler]:
+    """``factory`` without Optuna's ExperimentalWarning (multivariate TPE, constant liar, QMC)."""
+
+    def make(seed: int) -> optuna.samplers.BaseSampler:
+        import warnings
+
+        import optuna
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return factory(seed)
+
+    return make
 
 
 def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:

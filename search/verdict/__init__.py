@@ -13,7 +13,8 @@ __all__, __getattr__, __dir__ = lazy_exports(
     {
         "evaluation": ["USER_ATTR_EVALUATION", "EvaluationPlan", "best_trials", "configuration", "evaluate_study",
                        "evaluation_seeds", "train_with_seeds"],
-        "report": ["build_report", "chain_line", "family_table_rows", "summary_metrics"],
+        "report": ["build_report", "default_rope"],
+        "render": ["chain_line", "family_table_rows", "summary_metrics", "tuning_line"],
         "artifacts": ["study_files", "study_plots"],
         "tables": ["print_report"],
         "datasets": ["cross_dataset"],

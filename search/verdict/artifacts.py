@@ -9,7 +9,7 @@ from typing import Any
 
 from search.study import TrialRecord, summarize, summary_json, summary_markdown
 from search.verdict import plots
-from search.verdict.report import to_json, to_markdown
+from search.verdict.render import to_json, to_markdown
 
 _log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Demšar-style critical-difference diagram of a :class:`~search.stats.FriedmanResult`, as PNG bytes."""
+"""Demšar-style critical-difference diagram of a :class:`~search.verdict.ranks.FriedmanResult`, as PNG bytes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from search.verdict.plots import figure_bytes, pyplot
-from search.verdict.stats import FriedmanResult
+from search.verdict.ranks import FriedmanResult
 
 
 def nonsignificant_groups(ranks: Sequence[float], cd: float) -> list[tuple[int, int]]:

@@ -31,10 +31,15 @@ LATENCY_BATCH = 256
 
 @dataclass(frozen=True)
 class EvaluationPlan:
+    """How every configuration is retrained: the protocol of the search that chose it (epochs, batch size,
+    early stopping with best-weight restore), once per shared seed."""
+
     seeds: tuple[int, ...]
     epochs: int
     batch_size: int
     devices: tuple[str, ...] | None = None
+    patience: int | None = None  # the search's --patience: re-score under the protocol that chose the config
+    rope: float | None = None  # --rope, stored with the evaluation for the report (None: the metric's default)
 
 
 def evaluation_seeds(base_seed: int, k: int) -> tuple[int, ...]:
@@ -70,12 +75,14 @@ def train_with_seeds(
     plan: EvaluationPlan,
     metric: str,
 ) -> dict[str, list[float]]:
-    """Train ``params`` once per seed; the test and validation scores and the inference latency per seed."""
+    """Train ``params`` once per seed under the plan's protocol; the test and validation scores, the inference
+    latency and the epochs run (fewer than planned when early stopping ended training) per seed."""
     from trainers import TrainConfig, TrainingError, train_model
 
-    out: dict[str, list[float]] = {"test": [], "val": [], "latency_s": []}
+    out: dict[str, list[float]] = {"test": [], "val": [], "latency_s": [], "epochs_run": []}
     for seed in plan.seeds:
-        config = TrainConfig(epochs=plan.epochs, batch_size=plan.batch_size, seed=seed, devices=plan.devices)
+        config = TrainConfig(epochs=plan.epochs, batch_size=plan.batch_size, seed=seed, devices=plan.devices,
+                             patience=plan.patience)
         try:
             result = train_model(
                 lambda: builder(DefaultHyperParameters(fixed=params)),
@@ -89,10 +96,12 @@ def train_with_seeds(
             out["test"].append(math.nan)
             out["val"].append(math.nan)
             out["latency_s"].append(math.nan)
+            out["epochs_run"].append(math.nan)
             continue
         out["test"].append(float(result.test_metrics[metric]))  # type: ignore[index]
         out["val"].append(float(result.val_metrics[metric]))
         out["latency_s"].append(float(result.latency_seconds))  # type: ignore[arg-type]
+        out["epochs_run"].append(float(result.epochs_run))
     return out
 
 
@@ -120,8 +129,11 @@ def evaluate_study(
         "epochs": plan.epochs,
         "batch_size": plan.batch_size,
         "latency_batch": LATENCY_BATCH,
+        "patience": plan.patience,
         "families": {},
     }
+    if plan.rope is not None:
+        record["rope"] = plan.rope
     best = best_trials(study, families)
 
     def run(family: str, variant: str, params: Mapping[str, Any]) -> dict[str, list[float]]:

@@ -14,6 +14,7 @@ from search.locations import redact_url
 from search.study import TrialRecord, trial_records
 from search.verdict.artifacts import study_files
 from search.verdict.datasets import cross_dataset
+from search.verdict.datasets import to_markdown as datasets_markdown
 from search.verdict.evaluation import USER_ATTR_EVALUATION
 from search.verdict.report import build_report
 
@@ -33,7 +34,7 @@ class StoredStudy:
                            direction=self.direction, report=self.report)
 
 
-def load_stored_study(study_name: str, storage: str) -> StoredStudy:
+def load_stored_study(study_name: str, storage: str, rope: float | None = None) -> StoredStudy:
     """The verdict report and trials of a stored study, rebuilt from what ``search run`` stored."""
     import optuna
 
@@ -52,7 +53,7 @@ def load_stored_study(study_name: str, storage: str) -> StoredStudy:
             "with --seeds 2 or more first."
         )
     records = trial_records(study)
-    report = build_report(evaluation, records, study_name=study_name, dataset=str(attrs.get("dataset")))
+    report = build_report(evaluation, records, study_name=study_name, dataset=str(attrs.get("dataset")), rope=rope)
     families = list(attrs.get("families") or [f["family"] for f in report["families"]])
     return StoredStudy(study_name, report, records, families, str(attrs.get("direction", report["direction"])))
 
@@ -62,14 +63,15 @@ def load_report(study_name: str, storage: str) -> dict[str, Any]:
     return load_stored_study(study_name, storage).report
 
 
-def rebuild_reports(study_names: Sequence[str], storage: str, output: Path | None) -> list[dict[str, Any]]:
+def rebuild_reports(study_names: Sequence[str], storage: str, output: Path | None,
+                    rope: float | None = None) -> list[dict[str, Any]]:
     """Print (and with ``output``, write with their plots) every study's report, and the cross-dataset
     comparison if several."""
     from search.console import stdout_console
     from search.verdict.tables import print_report
 
     console = stdout_console()
-    studies = [load_stored_study(name, storage) for name in dict.fromkeys(study_names)]
+    studies = [load_stored_study(name, storage, rope) for name in dict.fromkeys(study_names)]
     reports = [s.report for s in studies]
     comparison = cross_dataset(reports) if len(reports) > 1 else None
 
@@ -78,8 +80,11 @@ def rebuild_reports(study_names: Sequence[str], storage: str, output: Path | Non
         console.print()
     if comparison is not None:
         console.print(
-            f"Across {len(reports)} datasets: Friedman p = {comparison['friedman_p_value']:.4f}, Nemenyi CD = "
-            f"{comparison['critical_difference']:.3f}; average ranks (1 = best): "
+            f"Across {len(reports)} datasets: Friedman p = {comparison['friedman_p_value']:.4f}, Iman–Davenport p = "
+            f"{comparison['iman_davenport_p_value']:.4f}"
+            + (f", Nemenyi CD = {comparison['critical_difference']:.3f}" if comparison["omnibus_significant"]
+               else " (no evidence the families differ)")
+            + "; average ranks (1 = best): "
             + ", ".join(f"{f} {comparison['average_ranks'][f]:.2f}" for f in comparison["families"])
         )
     if output is not None:
@@ -99,7 +104,9 @@ def _write(output: Path, studies: Sequence[StoredStudy], comparison: dict[str, A
 
         files["datasets.json"] = json.dumps({k: v for k, v in comparison.items() if k != "_result"}, indent=2,
                                             sort_keys=True)
-        files["cd_diagram.png"] = cd_diagram_png(comparison["_result"], title="Activation families across datasets")
+        files["datasets.md"] = datasets_markdown(comparison)
+        if comparison["omnibus_significant"]:  # a CD diagram after a non-significant omnibus test misleads
+            files["cd_diagram.png"] = cd_diagram_png(comparison["_result"], title="Activation families across datasets")
     for name, content in files.items():
         path = output / name
         path.parent.mkdir(parents=True, exist_ok=True)

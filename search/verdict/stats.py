@@ -1,12 +1,14 @@
-"""Honest comparisons of activation families: paired t-tests with Holm correction, and Friedman/Nemenyi.
+"""Honest comparisons of activation families within one dataset: paired t-tests with Holm correction,
+simultaneous intervals, and a Bayesian correlated t-test against a region of practical equivalence.
 
 Pure statistics over plain score vectors; no TensorFlow, Keras, Optuna or MLflow.
 
-Within one dataset every family's best configuration is retrained with the same K seeds, so seed ``i`` of one
-family is paired with seed ``i`` of every other (shared data split, initialisation stream, batch order): the
-pairwise tests are paired t-tests on the per-seed differences, Holm-corrected over the pairs tested together.
-Across datasets the families are ranked per dataset and compared with the Friedman test and the Nemenyi
-critical difference (Demšar, "Statistical Comparisons of Classifiers over Multiple Data Sets", JMLR 2006).
+Every family's configuration is retrained with the same K seeds, so seed ``i`` of one family is paired with
+seed ``i`` of every other (shared data split, initialisation stream, batch order): the pairwise tests are
+paired t-tests on the per-seed differences, Holm-corrected over the pairs tested together. A seed on which a
+family diverged (a non-finite score) is an outcome of that family: in its pairs it counts as the worst score
+seen in the comparison, and it is dropped only from a pair whose two families both diverged on it. Across
+datasets see :mod:`search.verdict.ranks`.
 """
 
 from __future__ import annotations
@@ -20,17 +22,36 @@ from itertools import pairwise
 import numpy as np
 from scipy import stats
 
+from search.verdict import bayes
+
 GERON_CHAIN: tuple[str, ...] = ("selu", "elu", "leaky_relu", "relu", "tanh", "sigmoid")
 """Géron's heuristic order, best first: SELU > ELU > leaky ReLU > ReLU > tanh > logistic."""
 
 HOLDS = "holds"
 REVERSED = "reversed"
 NO_DIFFERENCE = "no significant difference"
+EQUIVALENT = "practically equivalent"
 
 CHAIN_HOLDS = "holds"
 CHAIN_PARTLY_HOLDS = "partly holds"
 CHAIN_CONTRADICTED = "contradicted"
 CHAIN_INCONCLUSIVE = "inconclusive"
+CHAIN_EQUIVALENT = "practically equivalent"
+
+PAIR_DEFINITIONS: dict[str, str] = {
+    HOLDS: "the claimed order, significant after Holm's correction (and not practically equivalent)",
+    REVERSED: "the opposite order, significant after Holm's correction (and not practically equivalent)",
+    EQUIVALENT: "the difference lies within the region of practical equivalence with posterior probability "
+    ">= 95 % (Bayesian correlated t-test), significant or not",
+    NO_DIFFERENCE: "undecided: neither significant nor shown practically equivalent; more replicates needed",
+}
+CHAIN_DEFINITIONS: dict[str, str] = {
+    CHAIN_HOLDS: "every adjacent pair holds",
+    CHAIN_CONTRADICTED: "at least one adjacent pair is reversed",
+    CHAIN_EQUIVALENT: "every adjacent pair is practically equivalent",
+    CHAIN_PARTLY_HOLDS: "some adjacent pairs hold, none is reversed, the rest are equivalent or undecided",
+    CHAIN_INCONCLUSIVE: "no pair holds or is reversed, and not all are practically equivalent",
+}
 
 # Per-seed differences this small (relative to the scores) are floating-point noise, not an effect: they count
 # as ties, so two names for the same function can never "differ significantly" by rounding alone.
@@ -69,7 +90,17 @@ class PairResult:
     statistic: float  # paired t statistic (two-sided test)
     p_value: float
     p_adjusted: float  # Holm over the pairs tested together
-    verdict: str  # HOLDS | REVERSED | NO_DIFFERENCE
+    verdict: str  # HOLDS | REVERSED | EQUIVALENT | NO_DIFFERENCE
+    # Simultaneous interval (Bonferroni over the pairs tested together): it excludes 0 only for a pair that
+    # is significant after Holm, so it never contradicts the verdict beside it.
+    ci_adj_low: float = math.nan
+    ci_adj_high: float = math.nan
+    rope: float = 0.0  # region of practical equivalence, in the metric's units (0: not used)
+    p_better: float = math.nan  # posterior P(claim practically true), Bayesian correlated t-test
+    p_equivalent: float = math.nan  # posterior P(|difference| <= rope)
+    p_worse: float = math.nan  # posterior P(claim practically false)
+    diverged_better: int = 0  # seeds on which the claimed-better family diverged (counted against it)
+    diverged_worse: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,20 +108,7 @@ class ChainVerdict:
     """Adjacent-pair tests of an ordering such as :data:`GERON_CHAIN`, and the overall verdict."""
 
     pairs: tuple[PairResult, ...]
-    verdict: str  # CHAIN_HOLDS | CHAIN_PARTLY_HOLDS | CHAIN_CONTRADICTED | CHAIN_INCONCLUSIVE
-
-
-@dataclass(frozen=True)
-class FriedmanResult:
-    """Friedman test over datasets, with the average ranks (1 = best) and the Nemenyi critical difference."""
-
-    families: tuple[str, ...]  # ordered by average rank, best first
-    n_datasets: int
-    average_ranks: dict[str, float]
-    statistic: float
-    p_value: float
-    critical_difference: float
-    alpha: float
+    verdict: str  # a key of CHAIN_DEFINITIONS
 
 
 def _check_level(name: str, value: float) -> None:
@@ -144,20 +162,25 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted.tolist()
 
 
-def _paired(
+def _raw_scores(family: str, scores: Sequence[float]) -> np.ndarray:
+    """A family's per-seed scores; non-finite entries are seeds on which it diverged."""
+    values = np.asarray(scores, dtype=float)
+    if values.ndim != 1:
+        raise ValueError(f"Scores of family {family!r} must be a flat sequence, but got shape {values.shape}.")
+    if values.size < 2:
+        raise ValueError(f"Family {family!r} needs at least 2 seeds for a paired test, but has {values.size}.")
+    return values
+
+
+def _oriented(
     scores: Mapping[str, Sequence[float]], pairs: Sequence[tuple[str, str]], higher_is_better: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """(claimed-better, claimed-worse) score matrices, one row per pair, oriented so higher supports the claim."""
+) -> dict[str, np.ndarray]:
+    """Each family's scores, negated when lower is better, so that higher always supports a claim."""
     arrays: dict[str, np.ndarray] = {}
     for family in dict.fromkeys(f for pair in pairs for f in pair):
         if family not in scores:
             raise ValueError(f"Unknown family {family!r}; scores are given for {sorted(scores)}.")
-        values = _as_scores(family, scores[family])
-        if values.size < 2:
-            raise ValueError(
-                f"Family {family!r} needs at least 2 seeds for a paired test, but has {values.size}."
-            )
-        arrays[family] = values
+        arrays[family] = _raw_scores(family, scores[family]) * (1.0 if higher_is_better else -1.0)
     for better, worse in pairs:
         if better == worse:
             raise ValueError(f"Cannot compare family {better!r} with itself.")
@@ -166,12 +189,56 @@ def _paired(
                 f"Paired scores need one score per shared seed, but family {better!r} has "
                 f"{arrays[better].size} and family {worse!r} has {arrays[worse].size}."
             )
-    first = np.stack([arrays[b] for b, _ in pairs])
-    second = np.stack([arrays[w] for _, w in pairs])
-    return (first, second) if higher_is_better else (second, first)
+    if not any(np.isfinite(a).any() for a in arrays.values()):
+        raise ValueError(f"Scores must be finite somewhere, but every seed of {sorted(arrays)} diverged.")
+    return arrays
 
 
-def _verdict(p_adjusted: float, mean_diff: float, alpha: float) -> str:
+def _pair_columns(a: np.ndarray, b: np.ndarray, worst: float) -> tuple[np.ndarray, np.ndarray]:
+    """The paired columns of two families: a diverged seed scores ``worst``; a seed both diverged on is dropped."""
+    keep = np.isfinite(a) | np.isfinite(b)
+    return np.where(np.isfinite(a), a, worst)[keep], np.where(np.isfinite(b), b, worst)[keep]
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """One pair's test before the correction for multiplicity."""
+
+    n: int
+    mean_diff: float
+    statistic: float
+    p_value: float
+    ci: tuple[float, float]
+    ci_adj: tuple[float, float]
+    posterior: bayes.Posterior | None
+
+
+def _test_pair(first: np.ndarray, second: np.ndarray, confidence: float, adjusted: float, rope: float,
+               rho: float) -> _Raw:
+    n = first.size
+    if n < 2:
+        return _Raw(n, math.nan, 0.0, 1.0, (math.nan, math.nan), (math.nan, math.nan), None)
+    diffs = first - second
+    scale = max(1.0, float(np.abs(first).max()), float(np.abs(second).max()))
+    posterior = bayes.correlated_t(diffs, rope, rho) if rope > 0 else None
+    if np.all(np.abs(diffs) <= _TIE_RTOL * scale):
+        return _Raw(n, 0.0, 0.0, 1.0, (0.0, 0.0), (0.0, 0.0), posterior)
+    # Near-constant differences trip scipy's precision-loss warning, but there the huge t (tiny p) is the
+    # right answer: the difference is perfectly consistent across seeds.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        test = stats.ttest_rel(first, second)
+        intervals = [test.confidence_interval(confidence_level=level) for level in (confidence, adjusted)]
+    mean = float(diffs.mean())
+    # Zero variance: scipy gives a degenerate interval at the mean (or nan); either way it is the mean itself.
+    ci, ci_adj = ((mean if math.isnan(i.low) else float(i.low), mean if math.isnan(i.high) else float(i.high))
+                  for i in intervals)
+    return _Raw(n, mean, float(test.statistic), float(test.pvalue), ci, ci_adj, posterior)
+
+
+def _verdict(p_adjusted: float, mean_diff: float, alpha: float, posterior: bayes.Posterior | None) -> str:
+    if posterior is not None and posterior.equivalent >= bayes.DECISION:
+        return EQUIVALENT
     if p_adjusted < alpha and mean_diff > 0:
         return HOLDS
     if p_adjusted < alpha and mean_diff < 0:
@@ -186,74 +253,69 @@ def compare_pairs(
     higher_is_better: bool = True,
     alpha: float = 0.05,
     confidence: float = 0.95,
+    rope: float = 0.0,
+    rho: float = 0.0,
 ) -> tuple[PairResult, ...]:
     """Test each claim ``(better, worse)`` with a two-sided paired t-test, Holm-corrected over exactly ``pairs``.
 
     Args:
-        scores: Per-seed test scores of each family; index ``i`` is seed ``i``, shared by all families.
+        scores: Per-seed test scores of each family; index ``i`` is seed ``i``, shared by all families. A
+            non-finite score is a seed on which the family diverged: in that family's pairs it counts as the
+            worst score of the comparison (a seed both families diverged on is dropped from their pair only).
         pairs: The claims, each ``(claimed better, claimed worse)``.
         higher_is_better: False for metrics such as RMSE.
         alpha: Family-wise significance level for the verdicts.
-        confidence: Level of the interval around each mean paired difference.
+        confidence: Level of the (unadjusted) interval around each mean paired difference; the simultaneous
+            interval has level ``1 - (1 - confidence) / len(pairs)``.
+        rope: Region of practical equivalence (metric units); 0 leaves out the Bayesian test.
+        rho: Correlation between replicates for the Bayesian correlated t-test.
 
     Returns:
         One result per pair, in the order of ``pairs``. Identical scores (all differences zero) give
         ``p = 1``; a constant non-zero difference (zero variance) gives ``p = 0``.
 
     Raises:
-        ValueError: A family is unknown, has fewer than 2 or non-finite scores, or the two families of a pair
-            have different numbers of seeds.
+        ValueError: A family is unknown or has fewer than 2 seeds, the two families of a pair have different
+            numbers of seeds, every score diverged, or a level is outside (0, 1).
     """
     _check_level("alpha", alpha)
     _check_level("confidence", confidence)
     if not pairs:
         return ()
-    first, second = _paired(scores, pairs, higher_is_better)
-    n = first.shape[1]
-    diffs = first - second
-    scale = np.maximum(1.0, np.maximum(np.abs(first).max(axis=1), np.abs(second).max(axis=1)))
-    ties = np.all(np.abs(diffs) <= _TIE_RTOL * scale[:, None], axis=1)
-
-    # One vectorised call for all pairs; near-constant differences trip scipy's precision-loss warning, but
-    # there the huge t (tiny p) is the right answer: the difference is perfectly consistent across seeds.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        test = stats.ttest_rel(first, second, axis=1)
-        interval = test.confidence_interval(confidence_level=confidence)
-    mean_diff = np.where(ties, 0.0, diffs.mean(axis=1))
-    statistic = np.where(ties, 0.0, test.statistic)
-    p_value = np.where(ties, 1.0, test.pvalue)
-    # Zero variance: scipy gives a degenerate interval at the mean (or nan); either way it is the mean itself.
-    ci_low = np.where(ties, 0.0, np.where(np.isnan(interval.low), mean_diff, interval.low))
-    ci_high = np.where(ties, 0.0, np.where(np.isnan(interval.high), mean_diff, interval.high))
-    p_adjusted = holm(p_value.tolist())
-
+    arrays = _oriented(scores, pairs, higher_is_better)
+    worst = min(float(a[np.isfinite(a)].min()) for a in arrays.values() if np.isfinite(a).any())
+    adjusted_level = 1.0 - (1.0 - confidence) / len(pairs)
+    raws = [_test_pair(*_pair_columns(arrays[b], arrays[w], worst), confidence, adjusted_level, rope, rho)
+            for b, w in pairs]
+    p_adjusted = holm([r.p_value for r in raws])
     return tuple(
         PairResult(
-            better=better,
-            worse=worse,
-            n=n,
-            mean_diff=float(mean_diff[i]),
-            ci_low=float(ci_low[i]),
-            ci_high=float(ci_high[i]),
-            statistic=float(statistic[i]),
-            p_value=float(p_value[i]),
-            p_adjusted=p_adjusted[i],
-            verdict=_verdict(p_adjusted[i], float(mean_diff[i]), alpha),
-        )
-        for i, (better, worse) in enumerate(pairs)
+            better=better, worse=worse, n=r.n, mean_diff=r.mean_diff, ci_low=r.ci[0], ci_high=r.ci[1],
+            statistic=r.statistic, p_value=r.p_value, p_adjusted=p_adj,
+            verdict=_verdict(p_adj, r.mean_diff, alpha, r.posterior), ci_adj_low=r.ci_adj[0],
+            ci_adj_high=r.ci_adj[1], rope=rope,
+            p_better=r.posterior.better if r.posterior else math.nan,
+            p_equivalent=r.posterior.equivalent if r.posterior else math.nan,
+            p_worse=r.posterior.worse if r.posterior else math.nan,
+            diverged_better=int((~np.isfinite(arrays[better])).sum()),
+            diverged_worse=int((~np.isfinite(arrays[worse])).sum()),
+        )  # fmt: skip
+        for (better, worse), r, p_adj in zip(pairs, raws, p_adjusted, strict=True)
     )
 
 
 def _summarise_chain(pairs: Sequence[PairResult]) -> str:
+    """The chain is a conjunction of its adjacent claims (see :data:`CHAIN_DEFINITIONS`)."""
     verdicts = [p.verdict for p in pairs]
+    if REVERSED in verdicts:
+        return CHAIN_CONTRADICTED
     if all(v == HOLDS for v in verdicts):
         return CHAIN_HOLDS
-    if all(v == NO_DIFFERENCE for v in verdicts):
-        return CHAIN_INCONCLUSIVE
-    if HOLDS not in verdicts:
-        return CHAIN_CONTRADICTED
-    return CHAIN_PARTLY_HOLDS
+    if all(v == EQUIVALENT for v in verdicts):
+        return CHAIN_EQUIVALENT
+    if HOLDS in verdicts:
+        return CHAIN_PARTLY_HOLDS
+    return CHAIN_INCONCLUSIVE
 
 
 def chain_verdict(
@@ -263,12 +325,14 @@ def chain_verdict(
     higher_is_better: bool = True,
     alpha: float = 0.05,
     confidence: float = 0.95,
+    rope: float = 0.0,
+    rho: float = 0.0,
 ) -> ChainVerdict:
     """Test an ordering, best first, through its adjacent pairs (Holm over those pairs).
 
     Families of ``chain`` missing from ``scores`` are skipped, so a chain ``a > b > c`` without ``b`` tests
-    ``a > c``. The chain "holds" when every adjacent claim holds, is "inconclusive" when none is significant,
-    "contradicted" when some are reversed and none holds, and "partly holds" otherwise.
+    ``a > c``. The verdict is one of :data:`CHAIN_DEFINITIONS`: the chain is a conjunction, so one reversed
+    pair contradicts it.
     """
     present = [family for family in chain if family in scores]
     if len(present) < 2:
@@ -281,6 +345,8 @@ def chain_verdict(
         higher_is_better=higher_is_better,
         alpha=alpha,
         confidence=confidence,
+        rope=rope,
+        rho=rho,
     )
     return ChainVerdict(pairs, _summarise_chain(pairs))
 
@@ -292,75 +358,10 @@ def all_pairs(
     higher_is_better: bool = True,
     alpha: float = 0.05,
     confidence: float = 0.95,
+    rope: float = 0.0,
+    rho: float = 0.0,
 ) -> tuple[PairResult, ...]:
     """Every claim ``order[i] > order[j]`` for ``i < j``, Holm-corrected over all of them."""
     pairs = [(order[i], order[j]) for i in range(len(order)) for j in range(i + 1, len(order))]
-    return compare_pairs(scores, pairs, higher_is_better=higher_is_better, alpha=alpha, confidence=confidence)
-
-
-def nemenyi_q(k: int, alpha: float = 0.05) -> float:
-    """Critical value q_alpha of the two-tailed Nemenyi test for ``k`` families (Demšar 2006, Table 5a)."""
-    if k < 2:
-        raise ValueError(f"The Nemenyi test needs at least 2 families, but got {k=}.")
-    _check_level("alpha", alpha)
-    return float(stats.studentized_range.ppf(1.0 - alpha, k, np.inf)) / math.sqrt(2.0)
-
-
-def critical_difference(k: int, n_datasets: int, alpha: float = 0.05) -> float:
-    """Nemenyi CD = q_alpha * sqrt(k (k + 1) / (6 N)): average ranks further apart than this differ."""
-    if n_datasets < 1:
-        raise ValueError(f"The critical difference needs at least 1 dataset, but got {n_datasets=}.")
-    return nemenyi_q(k, alpha) * math.sqrt(k * (k + 1) / (6.0 * n_datasets))
-
-
-def friedman(
-    scores_by_dataset: Mapping[str, Mapping[str, float]],
-    *,
-    higher_is_better: bool = True,
-    alpha: float = 0.05,
-) -> FriedmanResult:
-    """Friedman test of the families across datasets, with average ranks and the Nemenyi CD.
-
-    Args:
-        scores_by_dataset: ``{dataset: {family: score}}``, e.g. each family's mean test score over its seeds.
-            Only families scored on every dataset take part.
-        higher_is_better: False for metrics such as RMSE.
-        alpha: Level of the Nemenyi critical difference.
-
-    Raises:
-        ValueError: Fewer than 2 datasets, fewer than 3 families common to all datasets, or a non-finite score.
-    """
-    _check_level("alpha", alpha)
-    datasets = list(scores_by_dataset)
-    if len(datasets) < 2:
-        raise ValueError(f"The Friedman test needs at least 2 datasets, but got {len(datasets)}: {datasets}.")
-    first = scores_by_dataset[datasets[0]]
-    common = [f for f in first if all(f in scores_by_dataset[d] for d in datasets)]
-    if len(common) < 3:
-        raise ValueError(
-            f"The Friedman test needs at least 3 families scored on every dataset, but only {common} are."
-        )
-    table = np.array([[scores_by_dataset[d][f] for f in common] for d in datasets], dtype=float)
-    if not np.all(np.isfinite(table)):
-        raise ValueError("Every score in the Friedman test must be finite.")
-
-    ranks = stats.rankdata(-table if higher_is_better else table, axis=1)  # 1 = best, ties share the average
-    average = ranks.mean(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        test = stats.friedmanchisquare(*table.T)
-    # All families tied on every dataset: scipy divides 0 by 0; there is no evidence of any difference.
-    statistic, p_value = (
-        (0.0, 1.0) if np.isnan(test.statistic) else (float(test.statistic), float(test.pvalue))
-    )
-
-    by_rank = sorted(range(len(common)), key=lambda i: (average[i], i))
-    return FriedmanResult(
-        families=tuple(common[i] for i in by_rank),
-        n_datasets=len(datasets),
-        average_ranks={common[i]: float(average[i]) for i in by_rank},
-        statistic=statistic,
-        p_value=p_value,
-        critical_difference=critical_difference(len(common), len(datasets), alpha),
-        alpha=alpha,
-    )
+    return compare_pairs(scores, pairs, higher_is_better=higher_is_better, alpha=alpha, confidence=confidence,
+                         rope=rope, rho=rho)

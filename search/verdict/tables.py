@@ -16,7 +16,7 @@ def print_report(report: Mapping[str, Any], console: Console | None = None) -> N
     """The verdict: per family the tuned and untuned test scores, latency and trial counts; then the chain."""
     from rich.table import Table
 
-    from search.verdict.report import TABLE_HEADER, chain_line, family_table_rows
+    from search.verdict.render import TABLE_HEADER, chain_line, family_table_rows, tuning_line
 
     if console is None:
         console = stdout_console()
@@ -33,3 +33,6 @@ def print_report(report: Mapping[str, Any], console: Console | None = None) -> N
         console.print(f"SELU canonical vs plain: {pair['mean_diff']:+.4f} [{pair['ci_low']:+.4f}, "
                       f"{pair['ci_high']:+.4f}], p (Holm) {pair['p_adjusted']:.4f}: {pair['verdict']}")
     console.print(chain_line(report))
+    if report.get("default_chain") is not None:
+        console.print(chain_line(report, "default_chain"))
+        console.print(tuning_line(report))

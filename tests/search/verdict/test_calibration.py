@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from search.verdict.ranks import friedman
 from search.verdict.stats import (
     GERON_CHAIN,
     HOLDS,
@@ -31,7 +32,6 @@ from search.verdict.stats import (
     chain_verdict,
     compare_pairs,
     family_stats,
-    friedman,
 )
 
 K = 5

@@ -61,3 +61,15 @@ def test_real_a_a_the_same_function_under_two_names_is_no_significant_difference
     pair = stats.compare_pairs(scores, [("relu", "relu_twin_test")])[0]
     assert pair.verdict == "no significant difference"
     assert scores["relu"] == scores["relu_twin_test"]  # same function, same seed: the same model
+
+
+@pytest.mark.slow
+def test_re_evaluation_uses_the_search_protocol_early_stopping_included(splits: trainers.Splits) -> None:
+    """With --patience the search stopped early and restored the best weights; the re-evaluation must too."""
+    builder = MLPBuilder(splits.input_shape, splits.n_outputs, splits.task, ("relu",))
+    params = {"activation": "relu", "learning_rate": 0.05}
+    plain = train_with_seeds(builder, splits, params, EvaluationPlan((1, 2), epochs=40, batch_size=32), "accuracy")
+    early = train_with_seeds(builder, splits, params, EvaluationPlan((1, 2), epochs=40, batch_size=32, patience=1),
+                             "accuracy")
+    assert plain["epochs_run"] == [40.0, 40.0]
+    assert all(n < 40 for n in early["epochs_run"]), early["epochs_run"]

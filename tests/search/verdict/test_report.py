@@ -12,14 +12,15 @@ import pytest
 from search.errors import UsageError
 from search.study.summary import TrialRecord
 from search.verdict.datasets import cross_dataset
-from search.verdict.report import (
-    build_report,
+from search.verdict.render import (
     chain_line,
     family_table_rows,
     summary_metrics,
     to_json,
     to_markdown,
+    tuning_line,
 )
+from search.verdict.report import build_report
 
 SEEDS = [100000, 100001, 100002, 100003, 100004]
 
@@ -64,15 +65,19 @@ def test_a_clear_chain_holds_and_every_number_is_reported() -> None:
     assert selu["latency_ms"] == pytest.approx(1.0) and selu["trials"] == {"complete": 1, "pruned": 0, "failed": 0}
     assert len(report["all_pairs"]) == 15 and len(report["tuned_vs_default"]) == 6
     assert report["selu_combo"]["pair"]["verdict"] == "holds"
-    assert chain_line(report).startswith("Géron's chain (selu > elu > leaky_relu > relu > tanh > sigmoid) on d: HOLDS")
+    assert chain_line(report).startswith("Géron's chain (selu > elu > leaky_relu > relu > tanh > sigmoid) on d, tuned: "
+                                         "HOLDS")
 
 
-def test_identical_families_say_no_significant_difference() -> None:
+def test_identical_families_are_practically_equivalent_or_without_a_rope_not_different() -> None:
     same = {f: 0.9 for f in CLEAR_CHAIN}
     rec = record(same, noise=0.0)  # same function, same seeds: identical scores
     report = build_report(rec, RECORDS, study_name="s", dataset="d")
-    assert report["chain"]["verdict"] == "inconclusive"
-    assert {p["verdict"] for p in report["all_pairs"]} == {"no significant difference"}
+    assert report["rope"] == 0.005 and report["chain"]["verdict"] == "practically equivalent"
+    assert {p["verdict"] for p in report["all_pairs"]} == {"practically equivalent"}
+    no_rope = build_report(rec, RECORDS, study_name="s", dataset="d", rope=0.0)
+    assert no_rope["chain"]["verdict"] == "inconclusive"
+    assert {p["verdict"] for p in no_rope["all_pairs"]} == {"no significant difference"}
 
 
 def test_reversed_chain_is_contradicted() -> None:
@@ -81,11 +86,52 @@ def test_reversed_chain_is_contradicted() -> None:
     assert report["chain"]["verdict"] == "contradicted"
 
 
-def test_a_diverged_seed_drops_that_seed_from_the_paired_comparisons() -> None:
+def test_a_diverged_seed_counts_against_its_family_and_no_seed_is_dropped_elsewhere() -> None:
     report = build_report(record(CLEAR_CHAIN, nan_at=("elu", 2)), RECORDS, study_name="s", dataset="d")
-    assert {p["n"] for p in report["chain"]["pairs"]} == {4}
+    assert {p["n"] for p in report["chain"]["pairs"]} == {5}  # before: seed 2 dropped from every pair
+    by_pair = {(p["better"], p["worse"]): p for p in report["chain"]["pairs"]}
+    assert by_pair[("selu", "elu")]["diverged_worse"] == 1 and by_pair[("elu", "leaky_relu")]["diverged_better"] == 1
+    assert by_pair[("relu", "tanh")]["diverged_better"] == by_pair[("relu", "tanh")]["diverged_worse"] == 0
     elu = next(r for r in report["families"] if r["family"] == "elu")
-    assert elu["tuned"]["n"] == 4
+    assert elu["tuned"]["n"] == 4 and elu["tuned"]["diverged"] == 1 and elu["divergence_rate"] == pytest.approx(0.1)
+
+
+def test_one_diverging_family_cannot_empty_the_chain() -> None:
+    rec = record(CLEAR_CHAIN)
+    for seed in range(4):  # sigmoid diverged on 4 of 5 seeds
+        rec["families"]["sigmoid"]["tuned"]["test"][seed] = math.nan
+    report = build_report(rec, RECORDS, study_name="s", dataset="d")
+    assert report["chain"]["order"] == list(CLEAR_CHAIN) and {p["n"] for p in report["chain"]["pairs"]} == {5}
+
+
+def test_the_chain_is_a_conjunction_on_the_report_path() -> None:
+    """[holds, reversed, holds, holds, holds] is contradicted, and the definitions are printed."""
+    means = dict(CLEAR_CHAIN, elu=0.97)  # elu above selu: selu > elu reversed, the rest hold
+    report = build_report(record(means), RECORDS, study_name="s", dataset="d")
+    assert [p["verdict"] for p in report["chain"]["pairs"]][:2] == ["reversed", "holds"]
+    assert report["chain"]["verdict"] == "contradicted"
+    md = to_markdown(report)
+    assert "chain **contradicted**: at least one adjacent pair is reversed" in md
+    assert "pair **practically equivalent**" in md
+
+
+def test_a_chain_with_a_missing_family_says_it_was_shortened() -> None:
+    means = {f: m for f, m in CLEAR_CHAIN.items() if f != "relu"}
+    report = build_report(record(means), RECORDS, study_name="s", dataset="d")
+    assert report["chain"]["shortened"] and report["chain"]["missing"] == ["relu"]
+    assert "shortened: relu not evaluated" in chain_line(report)
+
+
+def test_the_keras_defaults_get_their_own_chain_and_a_line_says_what_tuning_changed() -> None:
+    rec = record(CLEAR_CHAIN)
+    base = rec["families"]["selu"]["default"]["test"]
+    for family in CLEAR_CHAIN:  # untuned, every family alike: the defaults' chain is practically equivalent
+        rec["families"][family]["default"]["test"] = list(base)
+    report = build_report(rec, RECORDS, study_name="s", dataset="d")
+    assert report["default_chain"]["verdict"] == "practically equivalent" and report["chain"]["verdict"] == "holds"
+    assert report["tuning_changed"][0] == "selu > elu: practically equivalent → holds"
+    assert "Keras defaults: PRACTICALLY EQUIVALENT" in chain_line(report, "default_chain")
+    assert tuning_line(report).startswith("Tuning changed: selu > elu: practically equivalent → holds")
 
 
 def test_families_outside_the_chain_are_compared_but_not_chained() -> None:
@@ -100,9 +146,10 @@ def test_renderings_are_deterministic_and_complete() -> None:
     b = build_report(json.loads(json.dumps(rec)), RECORDS, study_name="s", dataset="d")  # as stored and read back
     assert to_json(a) == to_json(b)
     md = to_markdown(a)
-    assert "## Géron's chain, adjacent pairs" in md and "## SELU: canonical" in md and md.count("| selu > elu |") == 2
+    assert "## Géron's chain, tuned, adjacent pairs" in md and "## SELU: canonical" in md
+    assert md.count("| selu > elu |") == 3  # tuned chain, defaults' chain, all pairs
     rows = family_table_rows(a)
-    assert rows[0][0] == "selu" and rows[0][4] == "1/0/0"
+    assert rows[0][0] == "selu" and rows[0][3] == "0%" and rows[0][5] == "1/0/0"
     metrics = summary_metrics(a)
     assert metrics["test_accuracy_tuned_mean.selu"] == pytest.approx(a["families"][0]["tuned"]["mean"])
     assert "latency_ms.relu" in metrics
@@ -135,12 +182,13 @@ def test_report_command_across_stored_studies_writes_every_file(tmp_path: Any, c
         argv += ["--study", f"study{s}"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert out.count("Géron's chain (selu > elu > leaky_relu > relu > tanh > sigmoid)") == 3
+    assert out.count("Géron's chain (selu > elu > leaky_relu > relu > tanh > sigmoid)") == 6  # tuned and defaults
     assert "Across 3 datasets: Friedman p = " in out and "selu 1.00" in out
     written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
     per_study = ["plots/activations.png", "plots/family_scores.png", "plots/optimization_history.png",
                  "plots/verdict_scores.png", "report.json", "report.md", "summary.json", "summary.md"]
-    assert written == ["cd_diagram.png", "datasets.json", *(f"study{s}/{name}" for s in range(3) for name in per_study)]
+    assert written == ["cd_diagram.png", "datasets.json", "datasets.md",
+                       *(f"study{s}/{name}" for s in range(3) for name in per_study)]
     for png in (tmp_path / "out").rglob("*.png"):
         assert png.read_bytes().startswith(b"\x89PNG"), png
     comparison = json.loads((tmp_path / "out" / "datasets.json").read_text())

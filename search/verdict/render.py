@@ -1,0 +1,138 @@
+"""The verdict report rendered: the one-line verdicts, the per-family table, Markdown, JSON and the figures
+for the parent MLflow run. Pure functions of the report dict (see :mod:`search.verdict.report`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+TABLE_HEADER = ["family", "tuned test {metric} (mean [95% CI])", "Keras default", "diverged",
+                "latency ms (default net)", "trials c/p/f"]
+PAIR_HEADER = ["| claim | mean difference [simultaneous 95% CI] | p | p (Holm) | P(equivalent) | verdict |",
+               "|---|---:|---:|---:|---:|---|"]
+
+
+def summary_metrics(report: Mapping[str, Any]) -> dict[str, float]:
+    """Per-family figures for the parent MLflow run (comparable across runs in the MLflow UI)."""
+    metric = report["metric"]
+    out: dict[str, float] = {}
+    for r in report["families"]:
+        for variant in ("tuned", "default"):
+            s = r[variant]
+            if s is not None:
+                out[f"test_{metric}_{variant}_mean.{r['family']}"] = s["mean"]
+                if s["n"] >= 2:
+                    out[f"test_{metric}_{variant}_ci_low.{r['family']}"] = s["ci_low"]
+                    out[f"test_{metric}_{variant}_ci_high.{r['family']}"] = s["ci_high"]
+        if r["latency_ms"] is not None:
+            out[f"latency_ms.{r['family']}"] = r["latency_ms"]
+    return out
+
+
+def chain_line(report: Mapping[str, Any], which: str = "chain") -> str:
+    """The verdict on Géron's chain in one line: of the tuned configurations (``which="chain"``) or of the
+    Keras defaults (``which="default_chain"``)."""
+    chain = report[which]
+    label = "tuned" if which == "chain" else "Keras defaults"
+    if chain is None:
+        return (f"Géron's chain ({label}): not testable here (fewer than two of its families were evaluated with "
+                "≥ 2 seeds).")
+    steps = "; ".join(f"{p['better']} > {p['worse']}: {p['verdict']}" for p in chain["pairs"])
+    shortened = f", shortened: {', '.join(chain['missing'])} not evaluated" if chain.get("missing") else ""
+    return (f"Géron's chain ({' > '.join(chain['order'])}{shortened}) on {report['dataset']}, {label}: "
+            f"{chain['verdict'].upper()} — {steps}")
+
+
+def tuning_line(report: Mapping[str, Any]) -> str:
+    """What tuning changed in the chain's verdicts, in one line."""
+    if not report.get("chain") or not report.get("default_chain"):
+        return "Tuning against the Keras defaults: not comparable (a chain is not testable)."
+    changed = report.get("tuning_changed") or []
+    if not changed:
+        return "Tuning changed no verdict of the chain."
+    return "Tuning changed: " + "; ".join(changed)
+
+
+def _fmt_stats(s: Mapping[str, Any] | None) -> str:
+    if s is None:
+        return "—"
+    if s["n"] < 2:
+        return f"{s['mean']:.4f} (1 seed)"
+    return f"{s['mean']:.4f} [{s['ci_low']:.4f}, {s['ci_high']:.4f}]"
+
+
+def family_table_rows(report: Mapping[str, Any]) -> list[list[str]]:
+    """Rows of the per-family table: family, tuned mean [95% CI], untuned, diverged runs, latency, trials."""
+    rows = []
+    for r in report["families"]:
+        t = r["trials"]
+        latency = "—" if r["latency_ms"] is None else f"{r['latency_ms']:.2f}"
+        diverged = f"{r.get('divergence_rate', 0.0):.0%}"
+        rows.append([r["family"], _fmt_stats(r["tuned"]), _fmt_stats(r["default"]), diverged, latency,
+                     f"{t['complete']}/{t['pruned']}/{t['failed']}"])
+    return rows
+
+
+def _pair_row(p: Mapping[str, Any]) -> str:
+    low, high = p.get("ci_adj_low", p["ci_low"]), p.get("ci_adj_high", p["ci_high"])
+    equivalent = p.get("p_equivalent")
+    shown = "—" if equivalent is None or equivalent != equivalent else f"{equivalent:.3f}"
+    return (f"| {p['better']} > {p['worse']} | {p['mean_diff']:+.4f} [{low:+.4f}, {high:+.4f}] "
+            f"| {p['p_value']:.4f} | {p['p_adjusted']:.4f} | {shown} | {p['verdict']} |")
+
+
+def _pairs_section(title: str, pairs: list[Mapping[str, Any]]) -> list[str]:
+    return [f"## {title}", "", *PAIR_HEADER, *map(_pair_row, pairs), ""] if pairs else []
+
+
+def _definitions(report: Mapping[str, Any]) -> list[str]:
+    definitions = report.get("definitions") or {}
+    lines = ["## What the verdicts mean", ""]
+    lines += [f"- pair **{k}**: {v}" for k, v in (definitions.get("pairs") or {}).items()]
+    lines += [f"- chain **{k}**: {v}" for k, v in (definitions.get("chain") or {}).items()]
+    return [*lines, ""] if len(lines) > 2 else []
+
+
+def to_markdown(report: Mapping[str, Any]) -> str:
+    metric = report["metric"]
+    header = [h.format(metric=metric) for h in TABLE_HEADER]
+    rope = report.get("rope", 0.0)
+    lines = [
+        f"# Activation verdict: {report['dataset']} (study `{report['study']}`)",
+        "",
+        f"Test {metric} of each family's best configuration (by validation score) and of its Keras defaults, "
+        f"retrained with {len(report['seeds'])} shared seeds for {report['epochs']} epochs; paired t-tests, "
+        f"Holm-corrected, alpha = {report['alpha']}; intervals of differences are simultaneous (Bonferroni over "
+        f"the pairs of a table); region of practical equivalence ±{rope:g} {metric} (Bayesian correlated t-test, "
+        f"rho = {report.get('rho', 0.0):g}). A diverged run counts as the worst score of its comparison. Latency: "
+        "median time per inference batch of 256 rows of the Keras-default network (the same for every family).",
+        "",
+        f"**{chain_line(report)}**",
+        "",
+        f"**{chain_line(report, 'default_chain')}**" if "default_chain" in report else "",
+        "",
+        tuning_line(report) if "default_chain" in report else "",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|---|---:|---:|---:|---:|---:|",
+        *("| " + " | ".join(row) + " |" for row in family_table_rows(report)),
+        "",
+    ]
+    if report["chain"]:
+        lines += _pairs_section("Géron's chain, tuned, adjacent pairs", report["chain"]["pairs"])
+    if report.get("default_chain"):
+        lines += _pairs_section("Géron's chain, Keras defaults, adjacent pairs", report["default_chain"]["pairs"])
+    lines += _pairs_section("Tuned against the Keras default", report["tuned_vs_default"])
+    if report["selu_combo"] and report["selu_combo"]["pair"]:
+        c = report["selu_combo"]
+        lines += [*_pairs_section("SELU: canonical (lecun_normal + AlphaDropout) against plain", [c["pair"]])[:2],
+                  f"canonical {_fmt_stats(c['canonical'])}, plain {_fmt_stats(c['plain'])}", "",
+                  *PAIR_HEADER, _pair_row(c["pair"]), ""]
+    lines += _pairs_section("All pairs, tuned (Holm over all of them)", report["all_pairs"])
+    lines += _definitions(report)
+    return "\n".join(lines)
+
+
+def to_json(report: Mapping[str, Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=True, allow_nan=True)
