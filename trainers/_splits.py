@@ -48,6 +48,11 @@ class Splits:
     feature_names: tuple[str, ...] | None = field(default=None, repr=False)
     encoded_columns: tuple[str, ...] = ()
     n_imputed: int = 0
+    # Regression targets are standardised with the training split's mean and standard deviation (a network's
+    # default initialisation and learning rate expect unit-scale targets); errors are reported back in the
+    # target's units (see ``trainers._units``). Classification: 0 and 1.
+    y_mean: float = 0.0
+    y_scale: float = 1.0
 
     @property
     def n_outputs(self) -> int:
@@ -116,13 +121,14 @@ def split_dataset(
     prepared = prepare(dataset, [part(train_idx), part(val_idx), part(test_idx)])
     x_train, x_val, x_test = prepared.xs
     y_test = dataset.y_test if test_idx is None else dataset.y[test_idx]
+    y_mean, y_scale = target_scaling(dataset.task, dataset.y[train_idx])
     return Splits(
         x_train=_readonly(x_train),
-        y_train=_readonly(dataset.y[train_idx]),
+        y_train=_readonly(_standardise(dataset.y[train_idx], y_mean, y_scale)),
         x_val=_readonly(x_val),
-        y_val=_readonly(dataset.y[val_idx]),
+        y_val=_readonly(_standardise(dataset.y[val_idx], y_mean, y_scale)),
         x_test=_readonly(x_test),
-        y_test=_readonly(np.array(y_test)),
+        y_test=_readonly(_standardise(np.array(y_test), y_mean, y_scale)),
         task=dataset.task,
         n_classes=dataset.n_classes,
         input_shape=tuple(int(d) for d in x_train.shape[1:]),
@@ -136,7 +142,25 @@ def split_dataset(
         feature_names=prepared.feature_names,
         encoded_columns=prepared.encoded_columns,
         n_imputed=prepared.n_imputed,
+        y_mean=y_mean,
+        y_scale=y_scale,
     )
+
+
+def target_scaling(task: str, y_train: np.ndarray) -> tuple[float, float]:
+    """The training targets' mean and standard deviation for regression (a constant target keeps scale 1);
+    ``(0.0, 1.0)`` for classification, whose labels are left alone."""
+    if task != "regression":
+        return 0.0, 1.0
+    values = np.asarray(y_train, dtype=np.float64)
+    scale = float(values.std())
+    return float(values.mean()), scale if scale > 0 and np.isfinite(scale) else 1.0
+
+
+def _standardise(y: np.ndarray, mean: float, scale: float) -> np.ndarray:
+    if mean == 0.0 and scale == 1.0:
+        return y
+    return ((np.asarray(y, dtype=np.float64) - mean) / scale).astype(np.float32)
 
 
 def fingerprint(

@@ -17,6 +17,7 @@ from trainers._leaks import forget_custom_gradients
 from trainers._metrics import check_metric, compute_metric, metric_direction
 from trainers._splits import Splits
 from trainers._strategy import make_strategy
+from trainers._units import TargetUnits, to_target_units
 
 # On one device, 8 batches per compiled call trains a small MLP ~1.7x faster (STACK.md).
 _SINGLE_DEVICE_STEPS_PER_EXECUTION = 8
@@ -111,6 +112,7 @@ def _train(
     own_before: list[keras.callbacks.Callback] = [FiniteLossGuard(metric, computed=computed)]
     if computed:
         own_before.append(ValidationMetric(metric, splits.x_val, splits.y_val, val_batch_size))
+    own_before.append(TargetUnits(splits.y_scale))
     start = time.perf_counter()
     try:
         history = model.fit(
@@ -130,8 +132,11 @@ def _train(
 
     start = time.perf_counter()
     extra = metric if computed else None
-    val_metrics = _evaluate(model, splits.x_val, splits.y_val, batch_size, extra)
-    test_metrics = _evaluate(model, splits.x_test, splits.y_test, batch_size, extra) if evaluate_test else None
+    val_metrics = to_target_units(_evaluate(model, splits.x_val, splits.y_val, batch_size, extra), splits.y_scale)
+    test_metrics = None
+    if evaluate_test:
+        test_metrics = to_target_units(_evaluate(model, splits.x_test, splits.y_test, batch_size, extra),
+                                       splits.y_scale)
     evaluate_seconds = time.perf_counter() - start
 
     latency = measure_latency(model, splits.x_val, latency_batch_size) if latency_batch_size else None
