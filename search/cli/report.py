@@ -23,6 +23,9 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--storage", default=DEFAULT_STORAGE, help="Optuna storage URL")
     p.add_argument("--output", type=Path, default=None,
                    help="folder to write the reports, summaries and plots (and the cross-dataset files) into")
+    p.add_argument("--tracking-uri", default=None,
+                   help="MLflow tracking URI the cross-dataset comparison is logged to (default: $MLFLOW_TRACKING_URI, "
+                        "else sqlite:///mlflow.db here)")
     p.add_argument("--rope", type=non_negative_float, default=None,
                    help="region of practical equivalence, in the metric's units (default: the one the run used)")
     p.set_defaults(handler=handle)
@@ -31,5 +34,5 @@ def add_parser(commands: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     from search.verdict import rebuild_reports
 
-    rebuild_reports(args.study, args.storage, args.output, rope=args.rope)
+    rebuild_reports(args.study, args.storage, args.output, rope=args.rope, tracking_uri=args.tracking_uri)
     return 0

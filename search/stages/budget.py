@@ -1,5 +1,6 @@
-"""Stage 4 — plan the budget: queue exactly ``--trials`` per family (each family's Keras default first in a
-new study), counting what an interrupted earlier run left queued, after re-queueing trials whose worker died."""
+"""Stage 5 — plan the budget: raise the study's target by ``--trials`` per family and queue what each family
+needs to reach it (the same search effort for every family, in epochs: see :mod:`search.study.budget`), each
+family's Keras default first in a new study, after re-queueing trials whose worker died."""
 
 from __future__ import annotations
 
@@ -13,21 +14,33 @@ if TYPE_CHECKING:
 
 
 def plan_budget(config: RunConfig, opened: OpenedStudy, console: Console) -> int | None:
-    """Queue this invocation's trials; returns how many (``None``: no budget, trials until ``--timeout``)."""
+    """Queue this invocation's trials; returns how many are queued now (``None``: no budget, trials until
+    ``--timeout``)."""
     if not config.trials:
         return None
     from search.parallel import fail_stale
-    from search.study import baseline_params, enqueue_slots, plan_slots, waiting_families
+    from search.study import (
+        baseline_params,
+        enqueue_slots,
+        plan_slots,
+        raise_target,
+        slots_to_target,
+        waiting_families,
+    )
 
+    study, families = opened.study, config.families
     baselines = None
     if opened.created and config.baselines:
-        defaults = baseline_params(opened.builder, config.families)
-        baselines = {f: {k: v for k, v in p.items() if k != "activation"}
-                     for f, p in zip(config.families, defaults, strict=True)}
+        defaults = baseline_params(opened.builder, families)
+        baselines = {f: {k: v for k, v in p.items() if k != "activation"} for f, p in zip(families, defaults, strict=True)}
         console.print(f"the first trial of each of the {len(baselines)} families is its Keras-default configuration")
-    fail_stale(opened.study)  # a trial cut off by a dead worker or database goes back to the queue first
-    leftover = waiting_families(opened.study)
-    enqueue_slots(opened.study, plan_slots(config.families, config.trials, waiting=leftover, baselines=baselines))
-    if leftover:
-        console.print(f"{len(leftover)} trials queued by an earlier, interrupted run count towards this budget")
-    return config.trials * len(config.families)
+    fail_stale(study)  # a trial cut off by a dead worker or database goes back to the queue first
+    leftover = len(waiting_families(study))
+    target = raise_target(study, config.trials, families, config.epochs)
+    needed = slots_to_target(study, families, target, config.epochs)
+    have = [f for f in families for _ in range(target - needed[f])]
+    enqueue_slots(study, plan_slots(families, target, waiting=have, baselines=baselines))
+    queued = len(waiting_families(study))
+    console.print(f"budget: {target} trials of {config.epochs} epochs per family so far; {queued} trials queued"
+                  + (f" ({leftover} left by an earlier, interrupted run)" if leftover else ""))
+    return queued

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.study.attrs import USER_ATTR_BASELINE, USER_ATTR_FAMILY
+from search.study.attrs import USER_ATTR_BASELINE, USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,77 @@ def enqueue_slots(study: Any, slots: Sequence[Slot]) -> None:
             attrs[USER_ATTR_BASELINE] = True
         # Never skip_if_exists: families without knobs (tanh, sigmoid) share the same searched params.
         study.enqueue_trial(dict(slot.params), user_attrs=attrs)
+
+
+# -- the budget as search effort ---------------------------------------------------------------------------
+#
+# ``--trials N`` raises the study's target by N trials per family (``USER_ATTR_TARGET``), and each family is
+# topped up to the same *search effort*: target × epochs epochs. A complete, failed, running or queued trial
+# costs a full trial's epochs; a pruned one only the epochs it ran, so the epochs the pruner saved go back to
+# its family as another trial. Trials cut off by Ctrl-C, SIGTERM or a dead worker cost nothing: a resume
+# runs them again. However a run was interrupted or resumed, every family ends with the same effort.
+
+USER_ATTR_TARGET = "trials_per_family"
+_INTERRUPTED = ("Terminated", "Interrupted")
+
+
+def counts_towards_budget(trial: Any) -> bool:
+    """Whether a trial used its family's budget (an interrupted or dead-worker trial did not)."""
+    from optuna.trial import TrialState
+
+    if trial.state != TrialState.FAIL:
+        return True
+    reason = trial.user_attrs.get(USER_ATTR_FAIL_REASON)
+    return bool(reason) and not str(reason).startswith(_INTERRUPTED)
+
+
+def trial_epochs(trial: Any, epochs: int) -> int:
+    """The epochs of its family's budget a trial costs: what a pruned one ran, else a full trial."""
+    from optuna.trial import TrialState
+
+    if trial.state == TrialState.PRUNED:
+        return len(trial.intermediate_values) or (0 if trial.last_step is None else trial.last_step + 1)
+    return epochs
+
+
+def epochs_used(study: Any, families: Sequence[str], epochs: int, exclude: int | None = None) -> dict[str, int]:
+    """Per family, the epochs its counted trials cost (``exclude``: a trial number to leave out)."""
+    used = dict.fromkeys(families, 0)
+    for trial in study.get_trials(deepcopy=False):
+        family = trial.user_attrs.get(USER_ATTR_FAMILY)
+        if family in used and trial.number != exclude and counts_towards_budget(trial):
+            used[family] += trial_epochs(trial, epochs)
+    return used
+
+
+def raise_target(study: Any, trials_per_family: int, families: Sequence[str], epochs: int) -> int:
+    """The study's new target (trials per family): the old one plus ``trials_per_family``; stored. A study
+    from before targets were stored starts from the effort its best-served family already had."""
+    stored = study.user_attrs.get(USER_ATTR_TARGET)
+    if stored is None:
+        used = epochs_used(study, families, epochs)
+        stored = max((-(-u // epochs) for u in used.values()), default=0)
+    target = int(stored) + trials_per_family
+    study.set_user_attr(USER_ATTR_TARGET, target)
+    return target
+
+
+def slots_to_target(study: Any, families: Sequence[str], target: int, epochs: int) -> dict[str, int]:
+    """How many more trials each family needs to reach ``target`` × ``epochs`` epochs of search."""
+    used = epochs_used(study, families, epochs)
+    return {f: max(0, (target * epochs - used[f]) // epochs) for f in families}
+
+
+def top_up_after_pruning(study: Any, family: str, trial_number: int, epochs_run: int, epochs: int) -> bool:
+    """Called as trial ``trial_number`` of ``family`` is pruned after ``epochs_run`` epochs: queue another
+    trial of the family when the epochs saved add up to a whole trial; returns whether one was queued.
+
+    Running and queued trials count as whole trials, so two workers pruning at once can only under-spend."""
+    target = study.user_attrs.get(USER_ATTR_TARGET)
+    if target is None or family is None:
+        return False
+    used = epochs_used(study, [family], epochs, exclude=trial_number)[family] + epochs_run
+    if int(target) * epochs - used < epochs:
+        return False
+    enqueue_slots(study, [Slot(family)])
+    return True

@@ -24,6 +24,7 @@ from search.study.attrs import (
     USER_ATTR_RUN_ID,
     USER_ATTR_WORKER,
 )
+from search.study.budget import top_up_after_pruning
 from search.study.hp import OptunaHyperParameters
 
 if TYPE_CHECKING:
@@ -100,6 +101,8 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             metrics = {**result_metrics(result), **process_memory()}
             if pruning.pruned_at_epoch is not None:
                 state = "pruned"
+                # The epochs the pruner saved go back to the family: another trial once they add up to one.
+                top_up_after_pruning(trial.study, family, trial.number, pruning.pruned_at_epoch + 1, config.epochs)
                 raise optuna.TrialPruned(f"Pruned after epoch {pruning.pruned_at_epoch + 1}.")
             value = float(result.val_metrics[ctx.metric])
             if not math.isfinite(value):

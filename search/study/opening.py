@@ -77,7 +77,7 @@ def trial_records(study: optuna.Study) -> list[TrialRecord]:
         family = t.user_attrs.get(USER_ATTR_FAMILY) or t.params.get("activation")
         value = t.value if t.state == TrialState.COMPLETE else None
         baseline = bool(t.user_attrs.get(USER_ATTR_BASELINE))
-        records.append(TrialRecord(t.number, family, states[t.state], value, baseline))
+        records.append(TrialRecord(t.number, family, states[t.state], value, baseline, len(t.intermediate_values)))
     return records
 
 

@@ -19,6 +19,7 @@ class TrialRecord:
     state: str  # one of STATES ("waiting" trials are counted as running)
     value: float | None
     baseline: bool = False  # the family's Keras-default ("untuned") configuration
+    epochs: int = 0  # epochs it reported (a pruned trial: the epoch it was pruned at)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class FamilyRow:
     pruned: int
     failed: int
     running: int
+    epochs: int = 0  # search effort: epochs trained by the family's finished trials
+    pruned_at: tuple[int, ...] = ()  # the epoch each pruned trial was stopped at, in trial order
 
 
 def summarize(trials: Iterable[TrialRecord], families: Sequence[str], direction: str) -> list[FamilyRow]:
@@ -58,6 +61,8 @@ def summarize(trials: Iterable[TrialRecord], families: Sequence[str], direction:
                 best_trial=best.number if best else None,
                 default_value=defaults[0] if defaults else None,
                 **counts,
+                epochs=sum(t.epochs for t in mine if t.state != "running"),
+                pruned_at=tuple(t.epochs for t in mine if t.state == "pruned"),
             )
         )
     sign = -1.0 if direction == "maximize" else 1.0
@@ -70,14 +75,15 @@ def summarize(trials: Iterable[TrialRecord], families: Sequence[str], direction:
 
 def summary_markdown(rows: Sequence[FamilyRow], metric: str) -> str:
     lines = [
-        f"| family | best val {metric} | best trial | Keras default | complete | pruned | failed |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| family | best val {metric} | best trial | Keras default | complete | pruned | failed | epochs trained "
+        "| pruned at epoch |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.family} | {format_value(r.best_value)} | {'' if r.best_trial is None else r.best_trial} "
             f"| {format_value(r.default_value)} "
-            f"| {r.complete} | {r.pruned} | {r.failed} |"
+            f"| {r.complete} | {r.pruned} | {r.failed} | {r.epochs} | {', '.join(map(str, r.pruned_at)) or '—'} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -47,20 +47,52 @@ def evaluation_seeds(base_seed: int, k: int) -> tuple[int, ...]:
     return tuple(base_seed + 100_000 + i for i in range(k))
 
 
-def best_trials(study: optuna.Study, families: Sequence[str]) -> dict[str, optuna.trial.FrozenTrial]:
-    """The complete trial with the best validation score of each family (families without one are absent)."""
+def best_trials(
+    study: optuna.Study, families: Sequence[str], epochs: int | None = None
+) -> dict[str, optuna.trial.FrozenTrial]:
+    """The complete trial with the best validation score of each family (families without one are absent).
+
+    With ``epochs`` (a trial's epochs), only the trials within the search effort every family had are
+    candidates (see :func:`equal_effort`): a search cut unevenly (``--timeout``) compares equal budgets."""
     from optuna.study import StudyDirection
     from optuna.trial import TrialState
 
+    allowed = None if epochs is None else equal_effort(study, families, epochs)["candidates"]
     sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
     best: dict[str, optuna.trial.FrozenTrial] = {}
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         family = trial.user_attrs.get(USER_ATTR_FAMILY)
         if family not in families or trial.value is None or not math.isfinite(trial.value):
             continue
+        if allowed is not None and trial.number not in allowed:
+            continue
         if family not in best or sign * trial.value > sign * best[family].value:  # type: ignore[operator]
             best[family] = trial
     return best
+
+
+def equal_effort(study: optuna.Study, families: Sequence[str], epochs: int) -> dict[str, Any]:
+    """Each family's search effort (epochs of its finished trials, see :mod:`search.study.budget`) and the
+    trials within the effort of the least-served family (give or take less than one trial's epochs).
+
+    Returns ``{"effort": {family: epochs}, "compared_on": epochs, "uneven": bool, "candidates": {numbers}}``."""
+    from search.study import counts_towards_budget, trial_epochs
+
+    spent: dict[str, int] = dict.fromkeys(families, 0)
+    ordered: list[tuple[str, int, int]] = []
+    for trial in study.get_trials(deepcopy=False):
+        family = trial.user_attrs.get(USER_ATTR_FAMILY)
+        if family in spent and trial.state.is_finished() and counts_towards_budget(trial):
+            spent[family] += trial_epochs(trial, epochs)
+            ordered.append((family, trial.number, spent[family]))
+    floor = min(spent.values(), default=0)
+    limit = floor + epochs - 1
+    return {
+        "effort": spent,
+        "compared_on": min(limit, max(spent.values(), default=0)),
+        "uneven": any(v > limit for v in spent.values()),
+        "candidates": {number for _, number, cumulative in ordered if cumulative <= limit},
+    }
 
 
 def configuration(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
@@ -134,7 +166,9 @@ def evaluate_study(
     }
     if plan.rope is not None:
         record["rope"] = plan.rope
-    best = best_trials(study, families)
+    effort = equal_effort(study, families, plan.epochs)
+    record["effort"] = {k: v for k, v in effort.items() if k != "candidates"}
+    best = best_trials(study, families, plan.epochs)
 
     def run(family: str, variant: str, params: Mapping[str, Any]) -> dict[str, list[float]]:
         started = time.perf_counter()

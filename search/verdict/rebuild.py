@@ -64,9 +64,9 @@ def load_report(study_name: str, storage: str) -> dict[str, Any]:
 
 
 def rebuild_reports(study_names: Sequence[str], storage: str, output: Path | None,
-                    rope: float | None = None) -> list[dict[str, Any]]:
+                    rope: float | None = None, tracking_uri: str | None = None) -> list[dict[str, Any]]:
     """Print (and with ``output``, write with their plots) every study's report, and the cross-dataset
-    comparison if several."""
+    comparison if several, which is also logged as an MLflow run (experiment ``activation-search/datasets``)."""
     from search.console import stdout_console
     from search.verdict.tables import print_report
 
@@ -87,10 +87,47 @@ def rebuild_reports(study_names: Sequence[str], storage: str, output: Path | Non
             + "; average ranks (1 = best): "
             + ", ".join(f"{f} {comparison['average_ranks'][f]:.2f}" for f in comparison["families"])
         )
+    if comparison is not None:
+        run_id, uri = log_comparison(comparison, [s.name for s in studies], tracking_uri)
+        console.print(f"comparison logged to MLflow run {run_id} in {redact_url(uri)}")
     if output is not None:
         _write(output, studies, comparison)
         console.print(f"written to {output}")
     return reports
+
+
+def comparison_files(comparison: dict[str, Any]) -> dict[str, str | bytes]:
+    """``datasets.json``, ``datasets.md`` and, when the omnibus test rejects, ``cd_diagram.png``."""
+    files: dict[str, str | bytes] = {
+        "datasets.json": json.dumps({k: v for k, v in comparison.items() if k != "_result"}, indent=2, sort_keys=True),
+        "datasets.md": datasets_markdown(comparison),
+    }
+    if comparison["omnibus_significant"]:  # a CD diagram after a non-significant omnibus test misleads
+        from search.verdict.cd_diagram import cd_diagram_png
+
+        files["cd_diagram.png"] = cd_diagram_png(comparison["_result"], title="Activation families across datasets")
+    return files
+
+
+def log_comparison(comparison: dict[str, Any], studies: Sequence[str], tracking_uri: str | None) -> tuple[str, str]:
+    """The cross-dataset comparison as a finished MLflow run: average ranks as metrics, the files as artifacts."""
+    from search.tracking import Tracker, resolve_tracking_uri
+
+    uri = resolve_tracking_uri(tracking_uri)
+    tracker = Tracker(uri)
+    experiment_id = tracker.experiment_id("activation-search/datasets")
+    run_id = tracker.start_parent(
+        experiment_id,
+        run_name=f"{len(studies)} datasets: {', '.join(comparison['datasets'])}",
+        params={"studies": ",".join(studies), "datasets": ",".join(comparison["datasets"]),
+                "families": ",".join(comparison["families"])},
+        tags={"role": "datasets"},
+    )
+    metrics = {f"average_rank.{f}": r for f, r in comparison["average_ranks"].items()}
+    metrics.update(friedman_p_value=comparison["friedman_p_value"],
+                   iman_davenport_p_value=comparison["iman_davenport_p_value"])
+    tracker.finish_parent(run_id, status="FINISHED", metrics=metrics, artifacts=comparison_files(comparison))
+    return run_id, uri
 
 
 def _write(output: Path, studies: Sequence[StoredStudy], comparison: dict[str, Any] | None) -> None:
@@ -100,13 +137,7 @@ def _write(output: Path, studies: Sequence[StoredStudy], comparison: dict[str, A
         prefix = "" if len(studies) == 1 else f"{study.name}/"
         files.update({f"{prefix}{name}": content for name, content in study.files().items()})
     if comparison is not None:
-        from search.verdict.cd_diagram import cd_diagram_png
-
-        files["datasets.json"] = json.dumps({k: v for k, v in comparison.items() if k != "_result"}, indent=2,
-                                            sort_keys=True)
-        files["datasets.md"] = datasets_markdown(comparison)
-        if comparison["omnibus_significant"]:  # a CD diagram after a non-significant omnibus test misleads
-            files["cd_diagram.png"] = cd_diagram_png(comparison["_result"], title="Activation families across datasets")
+        files.update(comparison_files(comparison))
     for name, content in files.items():
         path = output / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,29 @@ def tuning_line(report: Mapping[str, Any]) -> str:
     return "Tuning changed: " + "; ".join(changed)
 
 
+def effort_line(report: Mapping[str, Any]) -> str | None:
+    """A warning when the search gave the families unequal effort (a ``--timeout`` cut it), else None."""
+    effort = report.get("effort")
+    if not effort or not effort.get("uneven"):
+        return None
+    spent = ", ".join(f"{f} {e}" for f, e in effort["effort"].items())
+    return (f"The search was cut unevenly (epochs per family: {spent}): each family's configuration was chosen "
+            f"among its trials within the first {effort['compared_on']} epochs, so the families are compared on "
+            "equal budgets.")
+
+
+def power_line(report: Mapping[str, Any]) -> str | None:
+    """How many replicates would detect a one-point difference on this data, in one line."""
+    power = report.get("power")
+    if not power:
+        return None
+    n = power["replicates"]
+    needed = f"about {n} seeds" if n is not None else "more than 1,000 seeds"
+    return (f"Power: to detect a difference of {power['effect']:g} {report['metric']} between adjacent families with "
+            f"80 % power (paired t-test at {power['alpha']:.4f}, per-seed differences' SD {power['sd_diff']:.4f} "
+            f"measured here) this data needs {needed}; this verdict used {len(report['seeds'])}.")
+
+
 def _fmt_stats(s: Mapping[str, Any] | None) -> str:
     if s is None:
         return "—"
@@ -113,6 +136,10 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         f"**{chain_line(report, 'default_chain')}**" if "default_chain" in report else "",
         "",
         tuning_line(report) if "default_chain" in report else "",
+        "",
+        f"**{effort_line(report)}**" if effort_line(report) else "",
+        "",
+        power_line(report) or "",
         "",
         "| " + " | ".join(header) + " |",
         "|---|---:|---:|---:|---:|---:|",

@@ -365,3 +365,24 @@ def all_pairs(
     pairs = [(order[i], order[j]) for i in range(len(order)) for j in range(i + 1, len(order))]
     return compare_pairs(scores, pairs, higher_is_better=higher_is_better, alpha=alpha, confidence=confidence,
                          rope=rope, rho=rho)
+
+
+def replicates_for_power(sd_diff: float, effect: float, *, alpha: float = 0.05, power: float = 0.8,
+                         max_n: int = 1000) -> int | None:
+    """The fewest paired replicates for a two-sided paired t-test at level ``alpha`` to detect a true mean
+    difference ``effect`` with probability ``power``, when per-replicate differences have standard deviation
+    ``sd_diff`` (noncentral t). ``None`` when over ``max_n``; 2 when ``sd_diff`` is 0."""
+    _check_level("alpha", alpha)
+    _check_level("power", power)
+    if effect <= 0:
+        raise ValueError(f"The effect to detect must be positive, but got {effect}.")
+    if sd_diff <= 0:
+        return 2
+    for n in range(2, max_n + 1):
+        df = n - 1
+        critical = stats.t.ppf(1 - alpha / 2, df)
+        shift = effect / (sd_diff / math.sqrt(n))
+        achieved = stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift)
+        if achieved >= power:
+            return n
+    return None

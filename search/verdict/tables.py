@@ -16,7 +16,14 @@ def print_report(report: Mapping[str, Any], console: Console | None = None) -> N
     """The verdict: per family the tuned and untuned test scores, latency and trial counts; then the chain."""
     from rich.table import Table
 
-    from search.verdict.render import TABLE_HEADER, chain_line, family_table_rows, tuning_line
+    from search.verdict.render import (
+        TABLE_HEADER,
+        chain_line,
+        effort_line,
+        family_table_rows,
+        power_line,
+        tuning_line,
+    )
 
     if console is None:
         console = stdout_console()
@@ -36,3 +43,6 @@ def print_report(report: Mapping[str, Any], console: Console | None = None) -> N
     if report.get("default_chain") is not None:
         console.print(chain_line(report, "default_chain"))
         console.print(tuning_line(report))
+    for line in (effort_line(report), power_line(report)):
+        if line:
+            console.print(line)

@@ -94,7 +94,8 @@ def test_run_then_resume_as_a_real_subprocess(tmp_path: Path) -> None:
         assert {i.dataset.digest for i in inputs} == {client.get_run(parent).data.tags["dataset.fingerprint"][:32]}
     # Only the second invocation re-evaluated (--seeds 2): its verdict is an artifact, and `report` rebuilds
     # the very same file from the Optuna storage without training.
-    assert "Géron's chain (relu > tanh) on iris:" in second.stdout and "Géron's chain" not in first.stdout
+    assert "Géron's chain (relu > tanh, shortened: selu, elu, leaky_relu, sigmoid not evaluated) on iris, tuned:" \
+        in second.stdout and "Géron's chain" not in first.stdout
     exp_id = client.get_run(parents[1]).info.experiment_id
     evaluations = client.search_runs([exp_id], filter_string=f"tags.mlflow.parentRunId = '{parents[1]}' and tags.role = 'evaluation'")
     evaluated = {(r.data.tags["family"], r.data.tags["variant"]) for r in evaluations}
@@ -110,7 +111,8 @@ def test_run_then_resume_as_a_real_subprocess(tmp_path: Path) -> None:
                                                            "HOME": str(tmp_path)}, timeout=300)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert (tmp_path / "rebuilt" / "report.json").read_bytes() == logged
-    assert "Géron's chain (relu > tanh) on iris:" in rebuilt.stdout
+    assert "Géron's chain (relu > tanh, shortened: selu, elu, leaky_relu, sigmoid not evaluated) on iris, tuned:" \
+        in rebuilt.stdout
 
 
 def test_unknown_family_is_a_usage_error_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],

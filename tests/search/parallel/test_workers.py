@@ -332,8 +332,10 @@ def test_the_database_going_away_is_retried_or_ends_cleanly_and_the_study_resume
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
         study = optuna.load_study(study_name="outage", storage=storage)
-        # Nothing lost, and the queue left by the cut-off run (the stale trial re-queued) counts towards the 6.
-        assert len(study.get_trials(states=FINISHED)) == finished_before + 6
+        # Nothing lost: the budget is a total (three runs of --trials 6: 18 trials), the queue left by the cut-off
+        # run and the stale trial's retry count towards it.
+        assert finished_before < 12
+        assert len(study.get_trials(states=FINISHED)) == 18
         assert not study.get_trials(states=(TrialState.WAITING, TrialState.RUNNING))
         assert study.trials[cut_off].state == TrialState.FAIL
         retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == cut_off]

@@ -45,6 +45,30 @@ def test_best_trial_per_family_and_its_configuration() -> None:
     assert configuration(best["relu"]) == {"activation": "relu", "units": best["relu"].params["units"]}
 
 
+def test_a_search_cut_unevenly_compares_the_families_on_equal_budgets() -> None:
+    """relu ran 3 trials before --timeout cut the search, elu 1: relu's best must come from its first trial."""
+    from search.verdict.evaluation import equal_effort
+    from search.verdict.render import effort_line, to_markdown
+    from search.verdict.report import build_report
+
+    study = optuna.create_study(direction="maximize")
+    for family, value in [("relu", 0.80), ("elu", 0.85), ("relu", 0.95), ("relu", 0.90)]:
+        trial = study.ask()
+        trial.set_user_attr("family", family)
+        for epoch in range(4):
+            trial.report(value, epoch)
+        study.tell(trial, value)
+    effort = equal_effort(study, ["relu", "elu"], epochs=4)
+    assert effort["effort"] == {"relu": 12, "elu": 4} and effort["uneven"] and effort["compared_on"] == 7
+    assert best_trials(study, ["relu", "elu"])["relu"].value == 0.95  # without the rule: relu had 3 tries
+    assert best_trials(study, ["relu", "elu"], epochs=4)["relu"].value == 0.80
+    rec = {"metric": "accuracy", "direction": "maximize", "seeds": [1, 2], "epochs": 4, "families": {},
+           "effort": {k: v for k, v in effort.items() if k != "candidates"}}
+    report = build_report(rec, [], study_name="s", dataset="d")
+    assert "cut unevenly (epochs per family: relu 12, elu 4)" in effort_line(report)
+    assert "first 7 epochs" in to_markdown(report)
+
+
 @pytest.mark.slow
 def test_real_a_a_the_same_function_under_two_names_is_no_significant_difference(splits: trainers.Splits) -> None:
     """ReLU registered a second time under another name: with shared seeds, the verdict must not split them."""

@@ -113,3 +113,21 @@ def test_pairwise_wilcoxon_with_holm_over_datasets() -> None:
     assert ab.p_adjusted >= ab.p_value and ab.verdict == "a better"
     few = {f"d{i}": {"a": 0.9, "b": 0.8} for i in range(3)}  # three datasets cannot reach p < 0.05
     assert pairwise_wilcoxon(few, ["a", "b"])[0].verdict == "no significant difference"
+
+
+@pytest.mark.parametrize(("d", "n"), [(1.0, 10), (0.5, 34), (0.8, 15)])
+def test_replicates_for_power_matches_the_paired_t_test_tables(d: float, n: int) -> None:
+    from search.verdict.stats import replicates_for_power
+
+    assert replicates_for_power(1.0, d) == n  # Cohen's tables for a one-sample / paired t-test, 80 %, 0.05
+
+
+def test_replicates_for_power_is_checked_by_simulation() -> None:
+    from search.verdict.stats import replicates_for_power
+
+    n = replicates_for_power(0.006, 0.005)
+    rng = np.random.default_rng(3)
+    hits = sum(scipy_stats.ttest_1samp(rng.normal(0.005, 0.006, n), 0).pvalue < 0.05 for _ in range(2000))
+    assert 0.77 <= hits / 2000 <= 0.86
+    hits_fewer = sum(scipy_stats.ttest_1samp(rng.normal(0.005, 0.006, n - 2), 0).pvalue < 0.05 for _ in range(2000))
+    assert hits_fewer / 2000 < 0.8

@@ -177,11 +177,19 @@ def test_report_command_across_stored_studies_writes_every_file(tmp_path: Any, c
         study = optuna.create_study(study_name=f"study{s}", storage=storage, direction="maximize")
         study.set_user_attr("dataset", f"data{s}")
         study.set_user_attr("evaluation", record(CLEAR_CHAIN, seed=s))
-    argv = ["report", "--storage", storage, "--output", str(tmp_path / "out")]
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    argv = ["report", "--storage", storage, "--output", str(tmp_path / "out"), "--tracking-uri", tracking]
     for s in range(3):
         argv += ["--study", f"study{s}"]
     assert main(argv) == 0
     out = capsys.readouterr().out
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking)
+    (run,) = client.search_runs([client.get_experiment_by_name("activation-search/datasets").experiment_id])
+    assert run.data.tags["role"] == "datasets" and run.data.metrics["average_rank.selu"] == 1.0
+    logged = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"datasets.json", "datasets.md", "cd_diagram.png"} <= logged
     assert out.count("Géron's chain (selu > elu > leaky_relu > relu > tanh > sigmoid)") == 6  # tuned and defaults
     assert "Across 3 datasets: Friedman p = " in out and "selu 1.00" in out
     written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
@@ -204,3 +212,13 @@ def test_report_of_a_study_without_evaluation_is_a_usage_error(tmp_path: Any, ca
     optuna.create_study(study_name="bare", storage=storage)
     assert main(["report", "--study", "bare", "--storage", storage]) == 2
     assert capsys.readouterr().err.startswith("error: Study 'bare' has no re-evaluation yet")
+
+
+def test_every_report_says_how_many_seeds_a_one_point_difference_needs() -> None:
+    from search.verdict.render import power_line
+
+    report = build_report(record(CLEAR_CHAIN, noise=0.004), RECORDS, study_name="s", dataset="d")
+    power = report["power"]
+    assert power["effect"] == 0.01 and power["alpha"] == pytest.approx(0.01) and power["replicates"] >= 2
+    assert f"needs about {power['replicates']} seeds; this verdict used 5" in power_line(report)
+    assert "Power: to detect a difference of 0.01 accuracy" in to_markdown(report)
