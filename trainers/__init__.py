@@ -28,7 +28,7 @@ from trainers._metrics import (
     metric_direction,
     metrics_for_task,
 )
-from trainers._splits import Splits, split_dataset
+from trainers._splits import Splits, redraw_train_val, split_dataset
 from trainers._strategy import (
     MAX_LOGICAL_CPUS,
     ensure_logical_cpus,
@@ -68,6 +68,7 @@ __all__ = [
     "metrics_for_task",
     "plan_devices",
     "primary_metric",
+    "redraw_train_val",
     "split_dataset",
     "train_model",
 ]

@@ -252,3 +252,22 @@ def _indices(
 def _readonly(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
+
+
+def redraw_train_val(splits: Splits, seed: int) -> Splits:
+    """The same data with another train / validation split (drawn with ``seed``, stratified, the same sizes);
+    the test split is untouched.
+
+    For replicates that vary the data as well as the initialisation: the inputs keep the original training
+    split's standardisation (fitted on rows that all stay in train + validation, so the test split is still
+    never seen). The fingerprint stays that of the study's data.
+    """
+    import dataclasses
+
+    x = np.concatenate([splits.x_train, splits.x_val])
+    y = np.concatenate([splits.y_train, splits.y_val])
+    train, val = _two_way(y, len(splits.y_val) / len(y), seed, splits.task == "classification", "replicate")
+    return dataclasses.replace(
+        splits, x_train=_readonly(x[train]), y_train=_readonly(y[train]), x_val=_readonly(x[val]),
+        y_val=_readonly(y[val]),
+    )  # fmt: skip

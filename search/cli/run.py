@@ -72,6 +72,14 @@ def add_parser(commands: Any) -> None:
                        help="region of practical equivalence of the verdict, in the metric's units: a difference "
                             "within ±ROPE is 'practically equivalent' (default: 0.005, half a point, for accuracy, "
                             "balanced_accuracy, auc, f1, r2; none for rmse and mae; 0 turns it off)")
+    space.add_argument("--fixed-split", action="store_true",
+                       help="retrain the verdict's replicates on the search's train / validation split (only the "
+                            "seed varies); by default each replicate re-draws it (the test split never changes)")
+    space.add_argument("--select-top", type=positive_int, default=DEFAULTS.select_top,
+                       help="choose each family's configuration for the verdict among its best trials by validation "
+                            "score (and its Keras default) ...")
+    space.add_argument("--select-seeds", type=non_negative_int, default=DEFAULTS.select_seeds,
+                       help="... by their mean validation score over this many seeds (0: take the single best trial)")
     space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler,
                        help="Optuna sampler: tpe (multivariate TPE), random, or qmc (quasi-Monte Carlo)")
     space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner,
@@ -148,7 +156,8 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         study=args.study, storage=args.storage, tracking_uri=args.tracking_uri, experiment=args.experiment,
         seed=args.seed, sampler=args.sampler, pruner=args.pruner, val_size=args.val_size, test_size=args.test_size,
         devices=tuple(args.devices) if args.devices else None, baselines=args.baselines, seeds=args.seeds,
-        metric=args.metric, rope=args.rope, task=args.task, impute=args.impute, workers=args.workers,
+        metric=args.metric, rope=args.rope, fixed_split=args.fixed_split,
+        select_top=args.select_top, select_seeds=args.select_seeds, task=args.task, impute=args.impute, workers=args.workers,
         gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, recycle_after=args.recycle_after,
         heartbeat=args.heartbeat, grace=args.grace,
     )  # fmt: skip

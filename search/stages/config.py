@@ -41,6 +41,9 @@ class RunConfig:
     baselines: bool = True
     seeds: int = 5  # re-evaluation seeds per family (0: no re-evaluation, no verdict)
     rope: float | None = None  # region of practical equivalence in the metric's units (None: its default)
+    fixed_split: bool = False  # re-evaluation replicates keep the search's train / validation split
+    select_top: int = 3  # each family's configuration is chosen among its best trials ...
+    select_seeds: int = 2  # ... by their mean validation score over this many seeds (0: the single best)
     workers: int | None = 1  # None: what fits the machine (GPUs / gpus_per_trial, else cores and memory)
     gpus_per_trial: int | None = None  # None: 1 when GPUs are visible
     max_failures: int = 5  # stop after this many failed trials in a row

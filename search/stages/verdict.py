@@ -19,12 +19,16 @@ def run_verdict(config: RunConfig, data: PreparedData, opened: OpenedStudy, cont
                 console: Console) -> dict[str, Any]:
     """Re-evaluate every family with ``config.seeds`` shared seeds; returns the verdict report."""
     from search.study import baseline_params, trial_records
-    from search.verdict import EvaluationPlan, build_report, evaluate_study, evaluation_seeds
+    from search.verdict import EvaluationPlan, build_report, evaluate_study, evaluation_seeds, selection_seeds
 
-    console.print(f"re-evaluating each family's best and default configurations with {config.seeds} seeds")
+    console.print(f"choosing each family's configuration among its {config.select_top} best trials with "
+                  f"{config.select_seeds} seeds, then re-evaluating it and its Keras default with {config.seeds} seeds"
+                  + ("" if config.fixed_split else ", each re-drawing the train / validation split"))
     defaults = dict(zip(config.families, baseline_params(opened.builder, config.families), strict=True))
     plan = EvaluationPlan(evaluation_seeds(config.seed, config.seeds), config.epochs, config.batch_size,
-                          config.devices, patience=config.patience, rope=config.rope)
+                          config.devices, patience=config.patience, rope=config.rope,
+                          redraw_splits=not config.fixed_split, select_top=config.select_top,
+                          select_seeds=selection_seeds(config.seed, config.select_seeds))
     evaluation = evaluate_study(
         opened.study,
         builder=opened.builder,

@@ -11,8 +11,9 @@ from search._exports import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "evaluation": ["USER_ATTR_EVALUATION", "EvaluationPlan", "best_trials", "configuration", "evaluate_study",
-                       "evaluation_seeds", "train_with_seeds"],
+        "evaluation": ["USER_ATTR_EVALUATION", "EvaluationPlan", "evaluate_study", "evaluation_seeds",
+                       "selection_seeds", "train_with_seeds"],
+        "selection": ["best_trials", "choose", "configuration", "equal_effort", "top_candidates"],
         "report": ["build_report", "default_rope"],
         "render": ["chain_line", "family_table_rows", "summary_metrics", "tuning_line"],
         "artifacts": ["study_files", "study_plots"],

@@ -9,13 +9,8 @@ import pytest
 
 import trainers
 from search.verdict import stats
-from search.verdict.evaluation import (
-    EvaluationPlan,
-    best_trials,
-    configuration,
-    evaluation_seeds,
-    train_with_seeds,
-)
+from search.verdict.evaluation import EvaluationPlan, evaluation_seeds, train_with_seeds
+from search.verdict.selection import best_trials, configuration
 from spaces import ActivationFamily, MLPBuilder, get_family, register_family
 
 
@@ -47,9 +42,9 @@ def test_best_trial_per_family_and_its_configuration() -> None:
 
 def test_a_search_cut_unevenly_compares_the_families_on_equal_budgets() -> None:
     """relu ran 3 trials before --timeout cut the search, elu 1: relu's best must come from its first trial."""
-    from search.verdict.evaluation import equal_effort
     from search.verdict.render import effort_line, to_markdown
     from search.verdict.report import build_report
+    from search.verdict.selection import equal_effort
 
     study = optuna.create_study(direction="maximize")
     for family, value in [("relu", 0.80), ("elu", 0.85), ("relu", 0.95), ("relu", 0.90)]:
