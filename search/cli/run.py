@@ -64,22 +64,6 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--metric", choices=METRIC_CHOICES, default=None,
                        help="validation metric to optimise and test metric of the verdict (default: accuracy, "
                             "balanced_accuracy for imbalanced classes, rmse for regression)")
-    space.add_argument("--seeds", type=seed_count, default=DEFAULTS.seeds,
-                       help="seeds to retrain each family's best and default configurations with for the verdict: "
-                            "0 (search only, no verdict) or at least 2 (1 is refused: a confidence interval needs "
-                            "two)")
-    space.add_argument("--rope", type=non_negative_float, default=None,
-                       help="region of practical equivalence of the verdict, in the metric's units: a difference "
-                            "within ±ROPE is 'practically equivalent' (default: 0.005, half a point, for accuracy, "
-                            "balanced_accuracy, auc, f1, r2; none for rmse and mae; 0 turns it off)")
-    space.add_argument("--fixed-split", action="store_true",
-                       help="retrain the verdict's replicates on the search's train / validation split (only the "
-                            "seed varies); by default each replicate re-draws it (the test split never changes)")
-    space.add_argument("--select-top", type=positive_int, default=DEFAULTS.select_top,
-                       help="choose each family's configuration for the verdict among its best trials by validation "
-                            "score (and its Keras default) ...")
-    space.add_argument("--select-seeds", type=non_negative_int, default=DEFAULTS.select_seeds,
-                       help="... by their mean validation score over this many seeds (0: take the single best trial)")
     space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler,
                        help="Optuna sampler: tpe (multivariate TPE), random, or qmc (quasi-Monte Carlo)")
     space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner,
@@ -91,6 +75,8 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--devices", type=names, default=None,
                        help="force the devices of each trial, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+; /cpu:0,/cpu:1 "
                             "splits the CPU into logical devices, for testing)")
+
+    _add_verdict_arguments(p.add_argument_group("verdict"))
 
     scale = p.add_argument_group("workers and faults")
     scale.add_argument("--workers", type=workers, default="auto",
@@ -111,6 +97,26 @@ def add_parser(commands: Any) -> None:
                        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     store.add_argument("--experiment", default=None, help="MLflow experiment (default: activation-search/<dataset>)")
     p.set_defaults(handler=handle)
+
+
+def _add_verdict_arguments(verdict: Any) -> None:
+    """How the families are judged after the search."""
+    verdict.add_argument("--seeds", type=seed_count, default=DEFAULTS.seeds,
+                       help="seeds to retrain each family's best and default configurations with for the verdict: "
+                            "0 (search only, no verdict) or at least 2 (1 is refused: a confidence interval needs "
+                            "two)")
+    verdict.add_argument("--rope", type=non_negative_float, default=None,
+                       help="region of practical equivalence of the verdict, in the metric's units: a difference "
+                            "within ±ROPE is 'practically equivalent' (default: 0.005, half a point, for accuracy, "
+                            "balanced_accuracy, auc, f1, r2; none for rmse and mae; 0 turns it off)")
+    verdict.add_argument("--fixed-split", action="store_true",
+                       help="retrain the verdict's replicates on the search's train / validation split (only the "
+                            "seed varies); by default each replicate re-draws it (the test split never changes)")
+    verdict.add_argument("--select-top", type=positive_int, default=DEFAULTS.select_top,
+                       help="choose each family's configuration for the verdict among its best trials by validation "
+                            "score (and its Keras default) ...")
+    verdict.add_argument("--select-seeds", type=non_negative_int, default=DEFAULTS.select_seeds,
+                       help="... by their mean validation score over this many seeds (0: take the single best trial)")
 
 
 def add_fault_arguments(group: Any) -> None:
