@@ -1,4 +1,4 @@
-"""Stage 7 — finish: summarise the whole study (every invocation's trials) and the verdict onto this
+"""Stage 8 — finish: summarise the whole study (every invocation's trials) and the verdict onto this
 invocation's parent run (metrics, summary, trials, report, plots), and close it with its status."""
 
 from __future__ import annotations

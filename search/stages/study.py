@@ -1,4 +1,4 @@
-"""Stage 2 — open the study, or resume it: its storage, its identity (data fingerprint, families, metric,
+"""Stage 3 — open the study, or resume it: its storage, its identity (data fingerprint, families, metric,
 search space) checked against this run's, the spec a joining worker reads, a sampler seeded for this
 invocation.
 

@@ -1,4 +1,4 @@
-"""Stage 3 — start this invocation's parent MLflow run: its experiment, parameters, tags and dataset.
+"""Stage 4 — start this invocation's parent MLflow run: its experiment, parameters, tags and dataset.
 
 Every trial of the invocation (in this process or in a worker) nests under it; the study keeps the list of
 its parent runs (``mlflow_parent_run_ids``) so a joining worker finds the latest.

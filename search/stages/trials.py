@@ -1,6 +1,7 @@
-"""Stage 5 — run the trials: in this process (one worker, a small budget) or in a pool of ``search worker``
-processes sharing the study; and, before the study is opened, the placement of those workers (so that a bad
-``--workers``, ``--gpus-per-trial`` or ``--devices`` fails before anything is written)."""
+"""Stages 2 and 6 — where the trials run, and running them: the placement of the workers, checked before the
+study is opened (a bad ``--workers``, ``--gpus-per-trial`` or ``--devices`` fails before anything is written);
+then the trials, in this process (one worker, a small budget) or in a pool of ``search worker`` processes
+sharing the study."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Stage 6 — the verdict: each family's best and Keras-default configurations retrained with the shared
-seeds and scored on the test split the search never saw; the evaluation is stored on the study and the
-report built from it."""
+"""Stage 7 — the verdict: each family's configuration chosen among its best trials, retrained with its Keras
+default on the shared replicates and scored on the test split the search never saw; the evaluation is stored
+on the study and the report built from it."""
 
 from __future__ import annotations
 

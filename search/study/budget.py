@@ -1,10 +1,10 @@
-"""The study's budget as a queue: ``search run`` enqueues exactly the trials it was asked for, one per slot.
+"""The study's budget: a queue of slots, and the same search effort for every family.
 
 Each slot is an Optuna trial in state WAITING that names its family (user attribute ``family``); Optuna's
-sampler fills in its parameters when a worker takes it (a WAITING trial's unset parameters are sampled as
-usual). Taking a slot is atomic in the storage (WAITING → RUNNING), so any number of workers on any number of
-machines run each slot once, and every family gets exactly the same number of trials. A family's
-Keras-default configuration (the "untuned" reference) is its first slot in a new study.
+sampler fills in its parameters when a worker takes it. Taking a slot is atomic in the storage (WAITING →
+RUNNING), so any number of workers on any number of machines run each slot once. A family's Keras-default
+configuration (the "untuned" reference) is its first slot in a new study. How many slots each family gets is
+its share of the study's target in epochs (see below).
 """
 
 from __future__ import annotations

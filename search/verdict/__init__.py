@@ -1,5 +1,5 @@
-"""The verdict: each family's best and default configurations retrained with shared seeds and scored on the
-test split (evaluation), the statistics (CIs, paired tests with Holm, Friedman/Nemenyi), the report and its
+"""The verdict: each family's configuration chosen (selection) and retrained with its Keras default on shared
+replicates, scored on the test split (evaluation), the statistics (CIs, paired tests with Holm, Friedman/Nemenyi), the report and its
 renderings (Markdown, JSON, terminal table, plots), and the comparison across datasets.
 
 Public names are listed here and load lazily (see :mod:`search._exports`); modules outside this package
