@@ -93,3 +93,32 @@ def test_time_to_target_is_the_first_trial_at_or_above_it() -> None:
     best, target = summarise(rows, 0.005)
     assert (best, round(target, 3)) == (0.99, 0.985)
     assert rows[0]["time_to_target_s"] == 12.0 and rows[1]["time_to_target_s"] is None
+
+
+def test_replication_counts_agreement_whichever_way_round_a_pair_was_listed() -> None:
+    from bench.replication import compare_runs
+
+    first = [{"better": "selu", "worse": "elu", "verdict": "holds"},
+             {"better": "relu", "worse": "tanh", "verdict": "practically equivalent"},
+             {"better": "tanh", "worse": "sigmoid", "verdict": "holds"},
+             {"better": "elu", "worse": "relu", "verdict": "no significant difference"}]
+    second = [{"better": "elu", "worse": "selu", "verdict": "reversed"},  # the same claim, listed the other way
+              {"better": "tanh", "worse": "relu", "verdict": "holds"},
+              {"better": "sigmoid", "worse": "tanh", "verdict": "holds"},  # opposite
+              {"better": "relu", "worse": "elu", "verdict": "practically equivalent"}]
+    result = compare_runs(first, second)
+    assert result["counts"] == {"pairs": 4, "agree": 2, "one_run_only": 0, "opposite": 1,
+                                "equivalent_vs_significant": 1}
+    assert {"pair": "elu vs selu", "run_a": "selu>elu", "run_b": "selu>elu"} in result["rows"]
+
+
+@pytest.mark.slow
+def test_replication_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import replication
+
+    replication.main(["--datasets", "iris", "--families", "relu,tanh,sigmoid", "--trials", "1", "--epochs", "1",
+                      "--seeds", "2", "--workers", "1"])
+    payload = json.loads((tmp_path / "replication.json").read_text())
+    (result,) = payload["results"]
+    assert result["counts"]["pairs"] == 3 and len(result["runs"]) == 2
+    assert "significant in one run only" in (tmp_path / "replication.md").read_text()
