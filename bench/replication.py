@@ -67,9 +67,23 @@ def run_once(dataset: str, seed: int, args: argparse.Namespace, root: Path) -> d
     wall, _ = run_search(["--dataset", dataset_path(dataset), "--seed", str(seed), "--study", study,
                           "--families", args.families, "--trials", str(args.trials), "--epochs", str(args.epochs),
                           "--seeds", str(args.seeds), "--workers", args.workers], root)
-    report = load_report(study, f"sqlite:///{root / 'optuna.db'}")
+    storage = f"sqlite:///{root / 'optuna.db'}"
+    report = load_report(study, storage)
     return {"wall_s": wall, "chain": (report["chain"] or {}).get("verdict"),
-            "default_chain": (report["default_chain"] or {}).get("verdict"), "all_pairs": report["all_pairs"]}
+            "default_chain": (report["default_chain"] or {}).get("verdict"), "all_pairs": report["all_pairs"],
+            "variance": measured_variance(study, storage)}
+
+
+def measured_variance(study: str, storage: str) -> dict[str, Any]:
+    """The run's variance components (see :mod:`bench.variance`), for the calibration tests."""
+    import optuna
+
+    from bench.variance import components
+
+    evaluation = optuna.load_study(study_name=study, storage=storage).user_attrs["evaluation"]
+    tuned = {f: e["tuned"]["test"] for f, e in evaluation["families"].items() if e.get("tuned")}
+    return {"metric": evaluation["metric"], "redraw_splits": evaluation.get("redraw_splits", False),
+            **components(tuned)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -121,4 +121,5 @@ def test_replication_benchmark_smoke(tmp_path: Path) -> None:
     payload = json.loads((tmp_path / "replication.json").read_text())
     (result,) = payload["results"]
     assert result["counts"]["pairs"] == 3 and len(result["runs"]) == 2
+    assert {"shared_sd", "noise_sd"} <= set(result["runs"][0]["variance"])
     assert "significant in one run only" in (tmp_path / "replication.md").read_text()
