@@ -13,7 +13,6 @@ sampler of its own over the whole study.
 
 from __future__ import annotations
 
-import threading
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,7 +22,7 @@ from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from search.study.attrs import USER_ATTR_FAMILY
-from search.study.family_view import FamilyStudy
+from search.study.family_view import PerFamily, family_view
 
 
 def family_seed(seed: int, family: str | None) -> int:
@@ -35,20 +34,16 @@ class PerFamilySampler(optuna.samplers.BaseSampler):
     """One sampler per family, made by ``factory(seed)``, each seeing only its family's trials."""
 
     def __init__(self, factory: Callable[[int], optuna.samplers.BaseSampler], seed: int) -> None:
-        self._factory = factory
-        self._seed = seed
-        self._samplers: dict[str | None, optuna.samplers.BaseSampler] = {}
-        self._lock = threading.Lock()
+        self._samplers: PerFamily[optuna.samplers.BaseSampler] = PerFamily(
+            lambda family: factory(family_seed(seed, family))
+        )
 
     def sampler_for(self, family: str | None) -> optuna.samplers.BaseSampler:
-        with self._lock:
-            if family not in self._samplers:
-                self._samplers[family] = self._factory(family_seed(self._seed, family))
-            return self._samplers[family]
+        return self._samplers.get(family)
 
     def _route(self, study: optuna.Study, trial: FrozenTrial) -> tuple[optuna.samplers.BaseSampler, optuna.Study]:
         family = trial.user_attrs.get(USER_ATTR_FAMILY)
-        return self.sampler_for(family), (study if family is None else FamilyStudy(study, family))
+        return self.sampler_for(family), family_view(study, family)
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         sampler, view = self._route(study, trial)
@@ -77,15 +72,5 @@ class PerFamilySampler(optuna.samplers.BaseSampler):
         sampler.after_trial(view, trial, state, values)
 
     def reseed_rng(self) -> None:
-        with self._lock:
-            for sampler in self._samplers.values():
-                sampler.reseed_rng()
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
+        for sampler in self._samplers.values():
+            sampler.reseed_rng()

@@ -11,8 +11,9 @@ storage is what all of them see.
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import optuna
 from optuna.storages import BaseStorage
@@ -21,6 +22,42 @@ from search.study.attrs import USER_ATTR_FAMILY
 
 if TYPE_CHECKING:
     from collections.abc import Container
+
+T = TypeVar("T")
+
+
+class PerFamily(Generic[T]):
+    """One object per family (a sampler, a pruner), made on first use by ``make(family)``; ``None`` is the
+    family of trials without one. Thread-safe; pickles without its lock."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self._make = make
+        self._items: dict[Any, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, family: Any) -> T:
+        with self._lock:
+            if family not in self._items:
+                self._items[family] = self._make(family)
+            return self._items[family]
+
+    def values(self) -> list[T]:
+        with self._lock:
+            return list(self._items.values())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+def family_view(study: optuna.Study, family: Any) -> optuna.Study:
+    """``study`` as ``family`` sees it; the whole study for a trial without a family."""
+    return study if family is None else FamilyStudy(study, family)
 
 
 class FamilyStudy(optuna.study.Study):

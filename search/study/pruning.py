@@ -10,14 +10,14 @@ pruner per family and hands it the family's view of the study (:class:`~search.s
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import optuna
 
 from search.study.attrs import USER_ATTR_FAMILY
-from search.study.family_view import FamilyStudy
+from search.study.family_view import PerFamily, family_view
 
 
 class WithinFamilyPruner(optuna.pruners.BasePruner):
@@ -31,30 +31,14 @@ class WithinFamilyPruner(optuna.pruners.BasePruner):
     """
 
     def __init__(self, base: optuna.pruners.BasePruner | Callable[[], optuna.pruners.BasePruner]) -> None:
-        self._base = base
-        self._pruners: dict[Any, optuna.pruners.BasePruner] = {}
-        self._lock = threading.Lock()
+        self._pruners: PerFamily[optuna.pruners.BasePruner] = PerFamily(functools.partial(_instance, base))
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         family = trial.user_attrs.get(USER_ATTR_FAMILY)
-        pruner = self._pruner_for(family)
-        if family is None:
-            return pruner.prune(study, trial)
-        return pruner.prune(FamilyStudy(study, family), trial)
+        return self._pruners.get(family).prune(family_view(study, family), trial)
 
-    def _pruner_for(self, family: Any) -> optuna.pruners.BasePruner:
-        if isinstance(self._base, optuna.pruners.BasePruner):
-            return self._base
-        with self._lock:
-            if family not in self._pruners:
-                self._pruners[family] = self._base()
-            return self._pruners[family]
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
+def _instance(base: optuna.pruners.BasePruner | Callable[[], optuna.pruners.BasePruner],
+              family: Any) -> optuna.pruners.BasePruner:
+    """The family's pruner: ``base`` itself when it is an instance (shared, stateless), else a new one."""
+    return base if isinstance(base, optuna.pruners.BasePruner) else base()

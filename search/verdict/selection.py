@@ -27,21 +27,9 @@ def best_trials(
 
     With ``epochs`` (a trial's epochs), only the trials within the search effort every family had are
     candidates (see :func:`equal_effort`): a search cut unevenly (``--timeout``) compares equal budgets."""
-    from optuna.study import StudyDirection
-    from optuna.trial import TrialState
-
     allowed = None if epochs is None else equal_effort(study, families, epochs)["candidates"]
-    sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-    best: dict[str, optuna.trial.FrozenTrial] = {}
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        family = trial.user_attrs.get(USER_ATTR_FAMILY)
-        if family not in families or trial.value is None or not math.isfinite(trial.value):
-            continue
-        if allowed is not None and trial.number not in allowed:
-            continue
-        if family not in best or sign * trial.value > sign * best[family].value:  # type: ignore[operator]
-            best[family] = trial
-    return best
+    best = {family: top_candidates(study, family, 1, allowed) for family in families}
+    return {family: trials[0] for family, trials in best.items() if trials}
 
 
 def equal_effort(study: optuna.Study, families: Sequence[str], epochs: int) -> dict[str, Any]:
