@@ -79,11 +79,12 @@ def measured_variance(study: str, storage: str) -> dict[str, Any]:
     import optuna
 
     from bench.variance import components
+    from search.verdict.variance import seed_and_split
 
     evaluation = optuna.load_study(study_name=study, storage=storage).user_attrs["evaluation"]
     tuned = {f: e["tuned"]["test"] for f, e in evaluation["families"].items() if e.get("tuned")}
     return {"metric": evaluation["metric"], "redraw_splits": evaluation.get("redraw_splits", False),
-            **components(tuned)}
+            **components(tuned), "seed_and_split": seed_and_split(evaluation)}
 
 
 def main(argv: list[str] | None = None) -> None:

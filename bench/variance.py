@@ -12,33 +12,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 
 def components(scores: Mapping[str, Sequence[float]]) -> dict[str, float]:
-    """``shared_sd`` (replicate effect), ``noise_sd`` (family × replicate residual) and ``family_sd`` (spread
-    of the family means) of a families × replicates table; families with a diverged replicate are left out."""
-    rows = [list(map(float, v)) for v in scores.values() if v and all(math.isfinite(x) for x in v)]
-    table = np.array(rows)
-    if table.ndim != 2 or table.shape[0] < 2 or table.shape[1] < 2:
-        raise ValueError("Need at least 2 families with at least 2 finite replicates each.")
-    f, r = table.shape
-    grand = table.mean()
-    fam = table.mean(axis=1, keepdims=True)
-    rep = table.mean(axis=0, keepdims=True)
-    residual = table - fam - rep + grand
-    noise_var = float((residual**2).sum() / ((f - 1) * (r - 1)))
-    shared_var = max(0.0, float(((rep - grand) ** 2).sum() / (r - 1)) - noise_var / f)
-    return {"shared_sd": math.sqrt(shared_var), "noise_sd": math.sqrt(noise_var),
-            "family_sd": float(fam.std(ddof=1)), "families": f, "replicates": r}
+    """``shared_sd``, ``noise_sd`` and ``family_sd`` of a families × replicates table (see
+    :func:`search.verdict.variance.two_way`)."""
+    from search.verdict.variance import two_way
+
+    return two_way(scores)
 
 
 def main(argv: list[str] | None = None) -> None:
     import optuna
+
+    from search.verdict.variance import seed_and_split
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--storage", required=True)
@@ -51,7 +40,8 @@ def main(argv: list[str] | None = None) -> None:
         evaluation = study.user_attrs["evaluation"]
         tuned = {f: e["tuned"]["test"] for f, e in evaluation["families"].items() if e.get("tuned")}
         out[name] = {"dataset": study.user_attrs.get("dataset"), "metric": evaluation["metric"],
-                     "redraw_splits": evaluation.get("redraw_splits", False), **components(tuned)}
+                     "redraw_splits": evaluation.get("redraw_splits", False), **components(tuned),
+                     "seed_and_split": seed_and_split(evaluation)}
     print(json.dumps(out, indent=2))
 
 

@@ -53,8 +53,10 @@ def add_parser(commands: Any) -> None:
     space = p.add_argument_group("search")
     space.add_argument("--families", type=names, default=",".join(DEFAULT_FAMILIES),
                        help="comma-separated activation families to search")
-    space.add_argument("--trials", type=positive_int, default=DEFAULTS.trials,
-                       help="trials to add per family in this invocation (every family gets the same budget)")
+    space.add_argument("--trials", type=non_negative_int, default=DEFAULTS.trials,
+                       help="trials to add per family in this invocation (every family gets the same budget; 0: no "
+                            "search, only the verdict of an existing study: resume an interrupted one, or judge "
+                            "it again with other --seeds or --rope)")
     space.add_argument("--timeout", type=positive_float, default=None,
                        help="stop starting new trials after this many seconds")
     space.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs, help="epochs per trial")
@@ -156,6 +158,9 @@ def config_from(args: argparse.Namespace) -> RunConfig:
     """The run's configuration from the parsed flags (the families checked against the registry)."""
     from search.stages import validate_families
 
+    if args.trials == 0 and args.seeds == 0:
+        raise UsageError("--trials 0 with --seeds 0 does nothing: give --trials N to search, or --seeds K (2 or "
+                         "more) to judge the study's trials.")
     return RunConfig(
         dataset=args.dataset, target=args.target, families=validate_families(args.families), trials=args.trials,
         timeout=args.timeout, epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,

@@ -1,4 +1,5 @@
-"""``python -m search worker``: join a running study from this machine (or any other) and run its queued trials."""
+"""``python -m search worker``: join a running study from this machine (or any other) and run its queued trials,
+then its verdict's queued retrainings."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def add_parser(commands: Any) -> None:
         "worker",
         help="join a study started by `run` and run its queued trials (several machines share one storage)",
         description="Join study NAME in a shared Optuna storage (PostgreSQL for several machines) and run its "
-        "queued trials until none is left. The data, metric, families and training settings come from the "
+        "queued trials until none is left, then the verdict's queued retrainings (start one while `run` "
+        "re-evaluates, and it shares the verdict). The data, metric, families and training settings come from the "
         "storage; a worker whose data or code differs from the study's is refused.",
         formatter_class=HelpFormatter,
     )
@@ -38,6 +40,8 @@ def add_parser(commands: Any) -> None:
                         "(TensorFlow never gives back the ≈5 MB each trained model leaves behind)")
     p.add_argument("--devices", type=names, default=None,
                    help="force each trial's devices, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
+    p.add_argument("--verdict-only", action="store_true",
+                   help="run only the verdict's queued retrainings, no search trials")
     p.add_argument("--unbudgeted", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=handle)
 
@@ -59,13 +63,14 @@ def handle(args: argparse.Namespace) -> int:
         study=args.study, storage=storage, tracking_uri=args.tracking_uri, parent_run_id=args.parent_run_id,
         index=args.index, timeout=args.timeout, max_failures=args.max_failures, heartbeat=args.heartbeat,
         grace=args.grace, budgeted=not args.unbudgeted, max_trials=args.max_trials,
-        devices=tuple(args.devices) if args.devices else None,
+        devices=tuple(args.devices) if args.devices else None, verdict_only=args.verdict_only,
     )  # fmt: skip
     try:
         stats = run_worker(options, console)
     except DataError as exc:
         raise UsageError(str(exc)) from exc
     console.print(
-        f"worker {args.index} done: {stats.complete} complete, {stats.pruned} pruned, {stats.failed} failed trials"
+        f"worker {args.index} done: {stats.complete} complete, {stats.pruned} pruned, {stats.failed} failed trials "
+        f"and retrainings"
     )
     return EXIT_RECYCLE if stats.recycled else 0

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def plan_budget(config: RunConfig, opened: OpenedStudy, console: Console) -> int | None:
     """Queue this invocation's trials; returns how many are queued now (``None``: no budget, trials until
     ``--timeout``)."""
-    if not config.trials:
+    if config.trials is None:
         return None
     from search.parallel import fail_stale
     from search.study import (

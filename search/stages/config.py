@@ -20,7 +20,7 @@ class RunConfig:
     dataset: str = DEFAULT_DATASET
     target: str | None = None
     families: tuple[str, ...] = DEFAULT_FAMILIES
-    trials: int | None = 5  # per family: every family gets the same budget
+    trials: int | None = 5  # per family: every family gets the same budget (0: only the verdict; None: --timeout)
     timeout: float | None = None
     epochs: int = 15
     batch_size: int = 64

@@ -38,11 +38,13 @@ class WorkerOptions:
     budgeted: bool = True
     max_trials: int | None = None  # exit after this many trials, to be replaced by a fresh process
     devices: tuple[str, ...] | None = None  # forced devices of each trial
+    verdict_only: bool = False  # no search trials: only the verdict's retrainings
 
 
 def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
-    """Join the study, check this machine's data and code against it, and run its queued trials."""
-    from search.parallel import open_shared_storage, work
+    """Join the study, check this machine's data and code against it, and run its queued trials, then its
+    verdict's queued retrainings."""
+    from search.parallel import WorkerStats, open_shared_storage, work
     from search.study import StudySpec, make_objective
     from search.tracking import resolve_tracking_uri
 
@@ -60,8 +62,28 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
     data = load_data(spec)
     context = _join_context(options, study, spec, data, tracking_uri)
     console.print(f"worker {options.index} joined study {options.study!r} ({data.dataset.name}, {spec.metric})")
-    return work(study, make_objective(context), budgeted=options.budgeted, storage=storage, timeout=options.timeout,
-                max_failures=options.max_failures, max_trials=options.max_trials)
+    stats = WorkerStats()
+    if not options.verdict_only:
+        stats = work(study, make_objective(context), budgeted=options.budgeted, storage=storage,
+                     timeout=options.timeout, max_failures=options.max_failures, max_trials=options.max_trials)
+    if not stats.recycled:
+        stats = _verdict_jobs(options, storage, context, stats)
+    return stats
+
+
+def _verdict_jobs(options: WorkerOptions, storage: Any, context: TrialContext, stats: WorkerStats) -> WorkerStats:
+    """The verdict's queued retrainings (none while the search runs), counted with the trials for recycling."""
+    from search.parallel import WorkerStats, work
+    from search.verdict import JobBoard, job_objective
+
+    board = JobBoard(storage, options.study)
+    if not board.pending():
+        return stats
+    left = None if options.max_trials is None else max(1, options.max_trials - stats.total)
+    jobs = work(board.study, job_objective(context.builder, context.splits, options.devices), budgeted=True,
+                storage=storage, max_failures=options.max_failures, max_trials=left)
+    return WorkerStats(complete=stats.complete + jobs.complete, pruned=stats.pruned, failed=stats.failed + jobs.failed,
+                       recycled=jobs.recycled)
 
 
 def _load_study(options: WorkerOptions, storage: Any) -> optuna.Study:

@@ -34,11 +34,11 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
     parent = start_parent_run(config, data, opened, n_workers=len(plans))
     status, report, error, exit_signal, readable = "FAILED", None, None, None, True
     try:
-        n_trials = plan_budget(config, opened, console)
         context = trial_context(config, data, opened, parent, plans)
-        run_trials(config, plans, opened, context, n_trials, console)
+        if config.trials != 0:  # 0: no search, only the verdict of the trials the study has
+            run_trials(config, plans, opened, context, plan_budget(config, opened, console), console)
         if config.seeds:
-            report = run_verdict(config, data, opened, context, console)
+            report = run_verdict(config, data, opened, context, console, plans)
         status = "FINISHED"
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: close the runs, keep the summary, exit 130/143
         status, exit_signal = "KILLED", ("SIGTERM" if isinstance(exc, Terminated) else "SIGINT")

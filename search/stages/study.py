@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from search.errors import UsageError
 from search.locations import redact_url
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
     tracking_uri = resolve_tracking_uri(config.tracking_uri)
     storage = open_shared_storage(config.storage, tracking_uri=tracking_uri, heartbeat=config.heartbeat,
                                   grace=config.grace)
+    if config.trials == 0:
+        _require_trials(name, storage, config.storage)
     study, created = open_study(
         name=name,
         storage=storage,
@@ -81,6 +84,19 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
 
     study.set_user_attr(USER_ATTR_SPEC, _spec(config, data).to_attr())
     return OpenedStudy(name, config.storage, storage, study, created, builder, tracking_uri)
+
+
+def _require_trials(name: str, storage: Any, url: str) -> None:
+    """``--trials 0`` judges the trials a study has: there must be such a study (checked before creating one)."""
+    import optuna
+
+    try:
+        n = len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
+    except KeyError:
+        n = 0
+    if not n:
+        raise UsageError(f"--trials 0 re-runs the verdict of an existing study, but {redact_url(url)} has no trials "
+                         f"of study {name!r}; give --trials N to search first.")
 
 
 def _identity(config: RunConfig, data: PreparedData, builder: Callable[[Any], Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from search.errors import RunError, UsageError
 
 if TYPE_CHECKING:
+    import optuna
     from rich.console import Console
 
     from search.parallel import WorkerPlan
@@ -87,7 +88,7 @@ def run_trials(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, 
             work(opened.study, make_objective(context), budgeted=n_trials is not None, storage=opened.storage,
                  callbacks=[progress], timeout=config.timeout, max_failures=config.max_failures)
         else:
-            _run_pool(config, plans, opened, context.parent_run_id, progress, console)
+            run_pool(config, plans, opened, context.parent_run_id, progress, console)
 
 
 def _pinned_devices(plans: list[Any]) -> tuple[str, ...] | None:
@@ -101,13 +102,16 @@ def _pinned_devices(plans: list[Any]) -> tuple[str, ...] | None:
     return None
 
 
-def worker_options(config: RunConfig) -> list[str]:
-    """The ``search worker`` flags that carry this run's settings to each worker process."""
+def worker_options(config: RunConfig, verdict: bool = False) -> list[str]:
+    """The ``search worker`` flags that carry this run's settings to each worker process (with ``verdict``,
+    to workers that run only the verdict's retrainings: no search, no time limit)."""
     options = ["--max-failures", str(config.max_failures), "--heartbeat", str(config.heartbeat),
                "--grace", str(config.grace)]
-    if config.timeout is not None:
+    if verdict:
+        options.append("--verdict-only")
+    elif config.timeout is not None:
         options += ["--timeout", str(config.timeout)]
-    if config.trials is None:
+    if config.trials is None and not verdict:
         options.append("--unbudgeted")
     if config.recycle_after:
         options += ["--max-trials", str(config.recycle_after)]
@@ -116,22 +120,25 @@ def worker_options(config: RunConfig) -> list[str]:
     return options
 
 
-def _run_pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, parent_run_id: str,
-              progress: Any, console: Console) -> None:
+def run_pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, parent_run_id: str,
+             progress: Any, console: Console, verdict: optuna.Study | None = None) -> None:
+    """A pool of ``search worker`` processes until the study's queue of trials is done (with ``verdict``, the
+    verdict study's queue of retrainings), reporting each finished trial to ``progress``."""
     from optuna.trial import TrialState
 
     from search.parallel import POLL_S, WorkerPool, worker_command
 
     commands = [
         worker_command(opened.name, tracking_uri=opened.tracking_uri, parent_run_id=parent_run_id, index=p.index,
-                       options=worker_options(config))
+                       options=worker_options(config, verdict is not None))
         for p in plans
     ]
     gpus = "; ".join(f"worker {p.index}: GPUs {','.join(p.gpus)}" for p in plans if p.gpus)
     threads = plans[0].threads
     where = f" ({gpus})" if gpus else f", {threads} CPU thread(s) each" if threads else ""
     console.print(f"{len(plans)} worker{'s' if len(plans) > 1 else ''} (processes){where}")
-    WorkerPool(plans, commands, config.storage).wait(opened.study, progress, poll_s=POLL_S / 2)
-    left = len(opened.study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)))
-    if left and config.timeout is None:
+    study = opened.study if verdict is None else verdict
+    WorkerPool(plans, commands, config.storage).wait(study, progress, poll_s=POLL_S / 2)
+    left = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)))
+    if left and (config.timeout is None or verdict is not None):
         raise RunError(f"The workers exited with {left} trials not run; rerun with the same --study to run them.")

@@ -1,5 +1,5 @@
 """The verdict: each family's configuration chosen (selection) and retrained with its Keras default on shared
-replicates, scored on the test split (evaluation), the statistics (CIs, paired tests with Holm, Friedman/Nemenyi), the report and its
+replicates, scored on the test split (evaluation, as jobs any worker runs), the statistics (CIs, paired tests with Holm, Friedman/Nemenyi), the report and its
 renderings (Markdown, JSON, terminal table, plots), and the comparison across datasets.
 
 Public names are listed here and load lazily (see :mod:`search._exports`); modules outside this package
@@ -11,11 +11,14 @@ from search._exports import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "evaluation": ["USER_ATTR_EVALUATION", "EvaluationPlan", "evaluate_study", "evaluation_seeds",
+        "evaluation": ["USER_ATTR_EVALUATION", "EvaluationPlan", "RunJobs", "evaluate_study", "evaluation_seeds",
                        "selection_seeds", "train_with_seeds"],
+        "jobs": ["USER_ATTR_JOB", "USER_ATTR_SCORES", "Job", "JobBoard", "job_objective", "train_job",
+                 "verdict_study_name"],
         "selection": ["best_trials", "choose", "configuration", "equal_effort", "top_candidates"],
         "report": ["build_report", "default_rope"],
-        "render": ["chain_line", "family_table_rows", "summary_metrics", "tuning_line"],
+        "render": ["chain_line", "family_table_rows", "summary_metrics", "tuning_line", "variance_line"],
+        "variance": ["decompose", "seed_and_split", "two_way"],
         "artifacts": ["study_files", "study_plots"],
         "tables": ["print_report"],
         "datasets": ["cross_dataset"],

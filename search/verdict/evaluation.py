@@ -2,23 +2,22 @@
 each re-drawing the train / validation split, and scored on the test split that the search never saw.
 
 Seed i is the same for every family (same split, same initialisation stream, same shuffling), so the scores
-are paired by seed for the statistics. Everything measured goes into one JSON-able record, stored on the
-Optuna study (user attribute ``evaluation``) so that ``search report`` can rebuild the verdict without
-training, and logged to MLflow as nested runs for review.
+are paired by seed for the statistics. The retrainings are jobs (see :mod:`search.verdict.jobs`) run by
+whoever runs them (this process, or the study's workers), in two rounds: first the selection among each
+family's best trials and every Keras default, then each family's chosen configuration. Everything measured
+goes into one JSON-able record, stored on the Optuna study (user attribute ``evaluation``) so that
+``search report`` can rebuild the verdict without training, and logged to MLflow as nested runs for review.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import statistics
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from search.study import DefaultHyperParameters
+from search.verdict.jobs import LATENCY_BATCH, SCORE_FIELDS, Job, Scores, train_job
 from search.verdict.selection import choose, configuration, equal_effort, top_candidates
 
 if TYPE_CHECKING:
@@ -29,8 +28,7 @@ if TYPE_CHECKING:
     from trainers import Splits
 
 USER_ATTR_EVALUATION = "evaluation"
-USER_ATTR_RUNS = "evaluation_runs"  # finished retrainings of the verdict in progress, by configuration
-LATENCY_BATCH = 256
+RunJobs = Callable[[Sequence[Job]], Mapping[str, Scores]]  # runs the jobs; returns every one's scores by key
 
 
 @dataclass(frozen=True)
@@ -68,37 +66,28 @@ def train_with_seeds(
     seeds: Sequence[int] | None = None,
     redraw: bool | None = None,
 ) -> dict[str, list[float]]:
-    """Train ``params`` once per seed under the plan's protocol; the test and validation scores, the inference
-    latency and the epochs run (fewer than planned when early stopping ended training) per seed.
+    """Train ``params`` once per seed under the plan's protocol, here and now; the test and validation
+    scores, the inference latency and the epochs run per seed (see :func:`~search.verdict.jobs.train_job`)."""
+    jobs = plan_jobs(plan, params, metric, seeds, redraw)
+    return gather([j.key for j in jobs], {j.key: train_job(j, builder, splits, plan.devices) for j in jobs})
 
-    ``seeds`` default to the plan's; with ``redraw`` (default: the plan's) each seed also re-draws the
-    train / validation split (the test split never changes)."""
-    from trainers import TrainConfig, TrainingError, redraw_train_val, train_model
 
+def plan_jobs(plan: EvaluationPlan, params: Mapping[str, Any], metric: str, seeds: Sequence[int] | None = None,
+              redraw: bool | None = None, family: str = "", variant: str = "") -> list[Job]:
+    """One job per seed (default: the plan's; with ``redraw``, default the plan's, each re-draws the split)."""
     redraw = plan.redraw_splits if redraw is None else redraw
-    out: dict[str, list[float]] = {"test": [], "val": [], "latency_s": [], "epochs_run": []}
-    for seed in plan.seeds if seeds is None else seeds:
-        config = TrainConfig(epochs=plan.epochs, batch_size=plan.batch_size, seed=seed, devices=plan.devices,
-                             patience=plan.patience)
-        data = redraw_train_val(splits, seed) if redraw else splits
-        try:
-            result = train_model(lambda: builder(DefaultHyperParameters(fixed=params)), data, config,
-                                 evaluate_test=True, latency_batch_size=LATENCY_BATCH, metric=metric)
-        except TrainingError:  # a diverged seed is a real outcome of this configuration: score it NaN
-            for scores in out.values():
-                scores.append(math.nan)
-            continue
-        out["test"].append(float(result.test_metrics[metric]))  # type: ignore[index]
-        out["val"].append(float(result.val_metrics[metric]))
-        out["latency_s"].append(float(result.latency_seconds))  # type: ignore[arg-type]
-        out["epochs_run"].append(float(result.epochs_run))
-    return out
+    return [Job(dict(params), seed, redraw, plan.epochs, plan.batch_size, plan.patience, metric, family, variant)
+            for seed in (plan.seeds if seeds is None else seeds)]
+
+
+def gather(keys: Sequence[str], results: Mapping[str, Scores]) -> dict[str, list[float]]:
+    """Per-seed scores of one configuration, as lists in seed order, from its jobs' results."""
+    return {name: [results[key][name] for key in keys] for name in SCORE_FIELDS}
 
 
 def evaluate_study(
     study: optuna.Study,
     *,
-    builder: Callable[[Any], Any],
     splits: Splits,
     families: Sequence[str],
     defaults: Mapping[str, Mapping[str, Any]],
@@ -109,126 +98,129 @@ def evaluate_study(
     experiment_id: str,
     parent_run_id: str,
     console: Console,
+    run_jobs: RunJobs,
 ) -> dict[str, Any]:
     """Choose every family's configuration (see :mod:`search.verdict.selection`), retrain it and the Keras
     default (and SELU's plain variant) with the plan's seeds; store and return the evaluation record.
 
-    Each finished configuration is stored on the study at once, so an interrupted verdict resumes where it
-    stopped instead of starting over."""
-    evaluator = _Evaluator(study, builder, splits, plan, metric, direction, console,
+    ``run_jobs`` runs the retrainings (and keeps each finished one, so that an interrupted verdict resumes)."""
+    evaluator = _Evaluator(plan, metric, direction, console, run_jobs,
                            lambda family, variant, params, scores: tracker.log_evaluation(
                                experiment_id, parent_run_id, family=family, variant=variant, params=params,
                                scores=scores, metric=metric))
-    record = evaluator.record()
+    record = evaluator.record(splits.test_size)
     effort = equal_effort(study, families, plan.epochs)
     record["effort"] = {k: v for k, v in effort.items() if k != "candidates"}
+    candidates = {f: top_candidates(study, f, plan.select_top, effort["candidates"]) for f in families}
+    # Round 1: the selection among each family's best trials, and every Keras default.
+    evaluator.prepare([j for f in families for j in evaluator.selection_jobs(f, candidates[f])]
+                      + [j for f in families for j in evaluator.jobs(f, "default", defaults[f])])
+    chosen = {f: evaluator.select(candidates[f]) for f in families}
+    # Round 2: each family's chosen configuration (unless it is its default), and SELU's other variant.
+    tuned = {f: configuration(c[0]) for f, c in chosen.items() if c is not None}
+    evaluator.prepare([j for f, params in tuned.items() if params != dict(defaults[f])
+                       for j in evaluator.jobs(f, "tuned", params)]
+                      + [j for variant, params in _selu_variants(tuned.get("selu")) for j in evaluator.jobs("selu", variant, params)])
     for family in families:
-        record["families"][family] = evaluator.family(family, dict(defaults[family]), effort["candidates"])
+        record["families"][family] = evaluator.family(family, dict(defaults[family]), chosen[family])
     combo = evaluator.selu_combo(record["families"].get("selu", {}).get("tuned"))
     if combo is not None:
         record["selu_combo"] = combo
     study.set_user_attr(USER_ATTR_EVALUATION, record)
-    evaluator.forget_unused()
     return record
 
 
+def _selu_variants(selu: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
+    """SELU's tuned configuration in the variant it was not tuned in (canonical against plain)."""
+    if selu is None or "selu_combo" not in selu:
+        return []
+    return [(combo, {**selu, "selu_combo": combo}) for combo in ("canonical", "plain") if combo != selu["selu_combo"]]
+
+
 class _Evaluator:
-    """Retrains configurations for one verdict, remembering each finished one on the study."""
+    """The jobs of one verdict, their results, and the record built from them."""
 
-    def __init__(self, study: optuna.Study, builder: Callable[[Any], Any], splits: Splits, plan: EvaluationPlan,
-                 metric: str, direction: str, console: Console,
+    def __init__(self, plan: EvaluationPlan, metric: str, direction: str, console: Console, run_jobs: RunJobs,
                  log: Callable[[str, str, Mapping[str, Any], Mapping[str, list[float]]], None]) -> None:
-        self.study, self.builder, self.splits, self.plan = study, builder, splits, plan
-        self.metric, self.higher, self.console, self.log = metric, direction == "maximize", console, log
-        self.used: set[str] = set()
+        self.plan, self.metric, self.higher, self.console = plan, metric, direction == "maximize", console
+        self.run_jobs, self.log = run_jobs, log
+        self.results: dict[str, Scores] = {}
 
-    def record(self) -> dict[str, Any]:
+    def record(self, test_size: float) -> dict[str, Any]:
         plan = self.plan
         record: dict[str, Any] = {
             "metric": self.metric, "direction": "maximize" if self.higher else "minimize", "seeds": list(plan.seeds),
             "epochs": plan.epochs, "batch_size": plan.batch_size, "latency_batch": LATENCY_BATCH,
             "patience": plan.patience, "redraw_splits": plan.redraw_splits, "families": {},
             # Replicates that re-draw the training data are correlated through it: Benavoli's heuristic.
-            "rho": self.splits.test_size if plan.redraw_splits else 0.0,
+            "rho": test_size if plan.redraw_splits else 0.0,
             "selection": {"top": plan.select_top, "seeds": list(plan.select_seeds)},
         }  # fmt: skip
         if plan.rope is not None:
             record["rope"] = plan.rope
         return record
 
-    def family(self, family: str, default_params: dict[str, Any], allowed: set[int]) -> dict[str, Any]:
-        entry: dict[str, Any] = {"tuned": None}
-        chosen = self.select(family, allowed)
-        if chosen is not None:
-            trial, selection = chosen
-            params = configuration(trial)
-            entry["tuned"] = {"trial": trial.number, "val_score": trial.value, "params": params,
-                              "selection": selection, **self.run(family, "tuned", params)}
-        if entry["tuned"] is not None and entry["tuned"]["params"] == default_params:
-            # The Keras default won: same configuration, same seeds, same scores; don't retrain.
-            entry["default"] = {"params": default_params,
-                                **{k: entry["tuned"][k] for k in ("test", "val", "latency_s", "epochs_run")}}
-        else:
-            entry["default"] = {"params": default_params, **self.run(family, "default", default_params)}
-        return entry
+    def jobs(self, family: str, variant: str, params: Mapping[str, Any], seeds: Sequence[int] | None = None) -> list[Job]:
+        """The plan's seeds re-draw the split (unless ``--fixed-split``); selection seeds never do."""
+        return plan_jobs(self.plan, params, self.metric, seeds, False if seeds is not None else None, family, variant)
 
-    def select(self, family: str, allowed: set[int]) -> tuple[optuna.trial.FrozenTrial, dict[str, Any]] | None:
-        """The candidate with the best mean validation score over the selection seeds (on the search's split)."""
-        candidates = top_candidates(self.study, family, self.plan.select_top, allowed)
+    def selection_jobs(self, family: str, candidates: Sequence[optuna.trial.FrozenTrial]) -> list[Job]:
+        if len(candidates) < 2 or not self.plan.select_seeds:
+            return []
+        return [j for t in candidates for j in self.jobs(family, "candidate", configuration(t), self.plan.select_seeds)]
+
+    def prepare(self, jobs: Sequence[Job]) -> None:
+        if jobs:
+            self.results.update(self.run_jobs(jobs))
+
+    def scores(self, family: str, variant: str, params: Mapping[str, Any], seeds: Sequence[int] | None = None,
+               log: bool = True) -> dict[str, list[float]]:
+        """The finished jobs' scores of ``params`` over ``seeds`` (default: the plan's), logged to MLflow."""
+        scores = gather([j.key for j in self.jobs(family, variant, params, seeds)], self.results)
+        if log:
+            self.log(family, variant, params, scores)
+            finite = [s for s in scores["test"] if math.isfinite(s)]
+            mean = statistics.fmean(finite) if finite else math.nan
+            self.console.print(f"evaluate {family:<12} {variant:<9} test {self.metric} {mean:.4f} over "
+                               f"{len(finite)}/{len(scores['test'])} seeds")
+        return scores
+
+    def select(self, candidates: Sequence[optuna.trial.FrozenTrial]
+               ) -> tuple[optuna.trial.FrozenTrial, dict[str, Any]] | None:
+        """The candidate with the best mean validation score over the selection seeds (on the search's split);
+        the selection record keeps every candidate's validation and test scores (seed-only replicates)."""
         if not candidates:
             return None
         if len(candidates) == 1 or not self.plan.select_seeds:
             return candidates[0], {"candidates": {str(candidates[0].number): None}}
-        val = {t.number: self.run(family, "candidate", configuration(t), self.plan.select_seeds, log=False)["val"]
-               for t in candidates}
-        number = choose(val, self.higher)
-        return next(t for t in candidates if t.number == number), {"candidates": {str(n): v for n, v in val.items()}}
+        runs = {t.number: self.scores("", "candidate", configuration(t), self.plan.select_seeds, log=False)
+                for t in candidates}
+        number = choose({n: r["val"] for n, r in runs.items()}, self.higher)
+        return next(t for t in candidates if t.number == number), {
+            "candidates": {str(n): r["val"] for n, r in runs.items()},
+            "test": {str(n): r["test"] for n, r in runs.items()},
+        }
+
+    def family(self, family: str, default_params: dict[str, Any],
+               chosen: tuple[optuna.trial.FrozenTrial, dict[str, Any]] | None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"tuned": None}
+        if chosen is not None:
+            trial, selection = chosen
+            params = configuration(trial)
+            entry["tuned"] = {"trial": trial.number, "val_score": trial.value, "params": params,
+                              "selection": selection, **self.scores(family, "tuned", params)}
+        if entry["tuned"] is not None and entry["tuned"]["params"] == default_params:
+            # The Keras default won: same configuration, same seeds, same scores; trained once.
+            entry["default"] = {"params": default_params, **{k: entry["tuned"][k] for k in SCORE_FIELDS}}
+        else:
+            entry["default"] = {"params": default_params, **self.scores(family, "default", default_params)}
+        return entry
 
     def selu_combo(self, selu: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The value of the SELU combination: the tuned SELU configuration, canonical against plain."""
         if selu is None or "selu_combo" not in selu["params"]:
             return None
-        variants = {}
-        for combo in ("canonical", "plain"):
-            if selu["params"]["selu_combo"] == combo:
-                variants[combo] = selu["test"]
-            else:
-                variants[combo] = self.run("selu", combo, {**selu["params"], "selu_combo": combo})["test"]
+        variants = {selu["params"]["selu_combo"]: selu["test"]}
+        for variant, params in _selu_variants(selu["params"]):
+            variants[variant] = self.scores("selu", variant, params)["test"]
         return {"params": {k: v for k, v in selu["params"].items() if k != "selu_combo"}, **variants}
-
-    def run(self, family: str, variant: str, params: Mapping[str, Any], seeds: Sequence[int] | None = None,
-            log: bool = True) -> dict[str, list[float]]:
-        """Scores of ``params`` over ``seeds`` (default: the plan's), from the study's store when this verdict
-        (or an interrupted one) already trained them."""
-        seeds = tuple(self.plan.seeds if seeds is None else seeds)
-        redraw = self.plan.redraw_splits and seeds == tuple(self.plan.seeds)
-        key = _run_key(params, seeds, redraw, self.plan, self.metric)
-        self.used.add(key)
-        store = dict(self.study.user_attrs.get(USER_ATTR_RUNS, {}))
-        started = time.perf_counter()
-        scores = store.get(key)
-        if scores is None:
-            scores = train_with_seeds(self.builder, self.splits, params, self.plan, self.metric, seeds, redraw)
-            store[key] = scores
-            self.study.set_user_attr(USER_ATTR_RUNS, store)
-        if log:
-            self.log(family, variant, params, scores)
-        finite = [s for s in scores["test"] if math.isfinite(s)]
-        mean = statistics.fmean(finite) if finite else math.nan
-        self.console.print(f"evaluate {family:<12} {variant:<9} test {self.metric} {mean:.4f} over "
-                           f"{len(finite)}/{len(seeds)} seeds  ({time.perf_counter() - started:.1f} s)")
-        return scores
-
-    def forget_unused(self) -> None:
-        """Drop stored runs this verdict did not use (an earlier verdict's best configurations)."""
-        store = self.study.user_attrs.get(USER_ATTR_RUNS, {})
-        kept = {k: v for k, v in store.items() if k in self.used}
-        if kept != store:
-            self.study.set_user_attr(USER_ATTR_RUNS, kept)
-
-
-def _run_key(params: Mapping[str, Any], seeds: Sequence[int], redraw: bool, plan: EvaluationPlan, metric: str) -> str:
-    """What makes two retrainings the same: configuration, seeds, data protocol and training settings."""
-    what = {"params": dict(params), "seeds": list(seeds), "redraw": redraw, "epochs": plan.epochs,
-            "batch_size": plan.batch_size, "patience": plan.patience, "metric": metric}
-    return hashlib.sha256(json.dumps(what, sort_keys=True, default=repr).encode()).hexdigest()[:20]

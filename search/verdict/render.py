@@ -77,6 +77,28 @@ def power_line(report: Mapping[str, Any]) -> str | None:
             f"measured here) this data needs {needed}; this verdict used {len(report['seeds'])}.")
 
 
+def variance_line(report: Mapping[str, Any]) -> str | None:
+    """Where a test score's variance comes from: seeds, the re-drawn split, shared by the families or not."""
+    v = report.get("variance")
+    if not v:
+        return None
+    parts = []
+    if v.get("seed_sd") is not None:
+        parts.append(f"training seed alone SD {v['seed_sd']:.4f} ({v['seed_df']} df, selection retrainings "
+                     "on the search's split)")
+    if v.get("replicate_sd") is not None:
+        what = "seed and re-drawn split" if v.get("redraw_splits") else "seed (fixed split)"
+        parts.append(f"replicates ({what}) SD {v['replicate_sd']:.4f} ({v['replicate_df']} df)")
+    if v.get("split_share") is not None:
+        parts.append(f"so {v['seed_share']:.0%} from the seed and {v['split_share']:.0%} from the split")
+    two = v.get("two_way")
+    if two:
+        parts.append(f"of the tuned scores, SD {two['shared_sd']:.4f} is shared by all families in a replicate "
+                     f"(the paired tests cancel it) and SD {two['noise_sd']:.4f} is each family's own")
+    return ("Variance: " + "; ".join(parts) + ". The search's own variance needs repeated runs (another "
+            "--seed: another outer split and search).") if parts else None
+
+
 def _fmt_stats(s: Mapping[str, Any] | None) -> str:
     if s is None:
         return "—"
@@ -140,6 +162,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         f"**{effort_line(report)}**" if effort_line(report) else "",
         "",
         power_line(report) or "",
+        "",
+        variance_line(report) or "",
         "",
         "| " + " | ".join(header) + " |",
         "|---|---:|---:|---:|---:|---:|",

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from search.study import TrialRecord, summarize
-from search.verdict import stats
+from search.verdict import stats, variance
 
 ALPHA = 0.05
 DEFAULT_ROPE = 0.005  # half a point of a [0, 1] metric (accuracy, AUC, F1)
@@ -81,6 +81,7 @@ def build_report(
     }
     report["tuning_changed"] = tuning_changed(report["default_chain"], report["chain"])
     report["power"] = power_needed(tuned, report["chain"], direction == "maximize", alpha, metric)
+    report["variance"] = variance.decompose(evaluation)
     return report
 
 

@@ -23,6 +23,7 @@ def print_report(report: Mapping[str, Any], console: Console | None = None) -> N
         family_table_rows,
         power_line,
         tuning_line,
+        variance_line,
     )
 
     if console is None:
@@ -43,6 +44,6 @@ def print_report(report: Mapping[str, Any], console: Console | None = None) -> N
     if report.get("default_chain") is not None:
         console.print(chain_line(report, "default_chain"))
         console.print(tuning_line(report))
-    for line in (effort_line(report), power_line(report)):
+    for line in (effort_line(report), power_line(report), variance_line(report)):
         if line:
             console.print(line)

@@ -10,7 +10,9 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
-from search.cli import main
+from search.cli import build_parser, main
+from search.cli.run import config_from
+from search.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -147,8 +149,22 @@ def test_bad_storage_url_is_a_usage_error(tmp_path: Path, capsys: pytest.Capture
     assert not (tmp_path / "mlflow.db").exists()
 
 
+def test_trials_0_judges_an_existing_study_and_refuses_a_missing_one(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage, tracking = stores(tmp_path)
+    code = main(["run", "--dataset", "iris", "--trials", "0", "--study", "nope", "--storage", storage,
+                 "--tracking-uri", tracking])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: --trials 0 re-runs the verdict of an existing study") and "'nope'" in err[-1]
+    assert "nope" not in optuna.get_all_study_names(storage) and not (tmp_path / "mlflow.db").exists()
+    with pytest.raises(UsageError, match="does nothing"):
+        config_from(build_parser().parse_args(["run", "--trials", "0", "--seeds", "0"]))
+
+
 @pytest.mark.parametrize("flag, value, message", [
-    ("--trials", "0", "must be at least 1"),
+    ("--trials", "-1", "must be 0 or more"),
     ("--epochs", "-3", "must be at least 1"),
     ("--val-size", "1.5", "must be between 0 and 1"),
     ("--sampler", "grid", "invalid choice"),

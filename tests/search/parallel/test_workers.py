@@ -187,6 +187,31 @@ def test_a_worker_with_other_data_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_two_workers_share_the_verdict_and_a_rerun_retrains_nothing(tmp_path: Path) -> None:
+    """The verdict's retrainings are jobs on the study's verdict study: the pool's processes share them, each
+    stored as it ends; ``--trials 0`` (the verdict alone) finds every job done and trains nothing."""
+    args = ("run", "--dataset", "iris", "--families", "relu,tanh", "--trials", "2", "--epochs", "2", "--seeds", "2",
+            "--select-seeds", "2", "--workers", "2", "--study", "v")
+    proc = start_cli(tmp_path, *args)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    storage, _ = stores(tmp_path)
+    jobs = optuna.load_study(study_name="v:verdict", storage=storage).trials
+    assert jobs and all(t.state == TrialState.COMPLETE for t in jobs)
+    assert len({t.user_attrs["job_key"] for t in jobs}) == len(jobs)  # no retraining ran twice
+    workers = {t.user_attrs["worker"].split(":")[1] for t in jobs}
+    assert len(workers) >= 2 and str(proc.pid) not in workers  # shared out, not run by the coordinator
+    evaluation = optuna.load_study(study_name="v", storage=storage).user_attrs["evaluation"]
+    assert set(evaluation["families"]) == {"relu", "tanh"}
+    again = start_cli(tmp_path, *args[:6], "0", *args[7:])  # no new trials: the verdict again, from storage
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err[-3000:]
+    assert "retrain " not in err and "already done or under way, 0 queued" in err
+    assert optuna.load_study(study_name="v", storage=storage).user_attrs["evaluation"]["families"] == evaluation["families"]
+    assert len(optuna.load_study(study_name="v:verdict", storage=storage).trials) == len(jobs)
+
+
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_three_workers_share_a_postgresql_study_and_an_mlflow_server(tmp_path: Path) -> None:
     with postgres_server() as pg:

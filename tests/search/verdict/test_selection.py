@@ -12,9 +12,11 @@ import pytest
 from rich.console import Console
 
 import trainers
+from search.parallel import open_storage, work
 from search.tracking import Tracker
-from search.verdict import evaluation
+from search.verdict import jobs
 from search.verdict.evaluation import EvaluationPlan, evaluate_study, selection_seeds
+from search.verdict.jobs import JobBoard, job_objective
 from search.verdict.selection import choose, top_candidates
 from spaces import MLPBuilder
 
@@ -54,13 +56,27 @@ def test_a_redrawn_split_keeps_the_test_split_and_the_sizes() -> None:
     assert trainers.redraw_train_val(splits, seed=5).x_val.tolist() == other.x_val.tolist()
 
 
+def _local_runner(board: JobBoard, storage: Any, builder: Any, splits: trainers.Splits) -> Any:
+    """What ``search run`` does with one worker: queue the round's jobs, run them here, read them back."""
+    objective = job_objective(builder, splits)
+
+    def run(jobs: Any) -> dict[str, Any]:
+        board.enqueue(jobs)
+        work(board.study, objective, budgeted=True, storage=storage)
+        done = board.finished()
+        return {j.key: done[j.key] for j in jobs}
+
+    return run
+
+
 @pytest.mark.slow
 def test_an_interrupted_verdict_resumes_without_retraining_what_it_finished(tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     splits = trainers.split_dataset(trainers.load_dataset("iris"), seed=0)
     families = ("relu", "tanh")
     builder = MLPBuilder(splits.input_shape, splits.n_outputs, splits.task, families)
-    study = optuna.create_study(direction="maximize")
+    storage = open_storage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=None, grace_period=None)
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
     for family, value in [("relu", 0.9), ("relu", 0.8), ("tanh", 0.85), ("tanh", 0.7)]:
         trial = study.ask()
         trial.set_user_attr("family", family)
@@ -71,29 +87,35 @@ def test_an_interrupted_verdict_resumes_without_retraining_what_it_finished(tmp_
     tracker = Tracker(f"sqlite:///{tmp_path / 'mlflow.db'}")
     experiment_id = tracker.experiment_id("e")
     parent = tracker.start_parent(experiment_id, run_name="p", params={}, tags={})
-    kwargs: dict[str, Any] = dict(builder=builder, splits=splits, families=families, defaults=defaults, plan=plan,
+    board = JobBoard(storage, "s")
+    kwargs: dict[str, Any] = dict(splits=splits, families=families, defaults=defaults, plan=plan,
                                   metric="accuracy", direction="maximize", tracker=tracker, experiment_id=experiment_id,
-                                  parent_run_id=parent, console=Console(quiet=True))
-    real = evaluation.train_with_seeds
+                                  parent_run_id=parent, console=Console(quiet=True),
+                                  run_jobs=_local_runner(board, storage, builder, splits))
+    real = jobs.train_job
     calls: list[Any] = []
 
-    def interrupted_after_three(*args: Any, **kw: Any) -> Any:
+    def interrupted_after_three(job: Any, *args: Any, **kw: Any) -> Any:
         if len(calls) == 3:
             raise KeyboardInterrupt
-        calls.append((args[2], args[5]))
-        return real(*args, **kw)
+        calls.append(job.key)
+        return real(job, *args, **kw)
 
-    monkeypatch.setattr(evaluation, "train_with_seeds", interrupted_after_three)
+    monkeypatch.setattr(jobs, "train_job", interrupted_after_three)
     with pytest.raises(KeyboardInterrupt):
         evaluate_study(study, **kwargs)
+    assert len(board.finished()) == 3
     resumed: list[Any] = []
-    monkeypatch.setattr(evaluation, "train_with_seeds", lambda *a, **kw: resumed.append((a[2], a[5])) or real(*a, **kw))
+    monkeypatch.setattr(jobs, "train_job", lambda job, *a, **kw: resumed.append(job.key) or real(job, *a, **kw))
     record = evaluate_study(study, **kwargs)
-    assert not any(p in resumed for p in calls)  # the three finished retrainings were not redone
+    assert resumed and not set(calls) & set(resumed)  # the three finished retrainings were not redone
+    # 2 families x 2 candidates x 2 selection seeds, 2 defaults x 2 seeds, 2 tuned x 2 seeds (each its own job)
+    assert len(calls) + len(resumed) == len(board.finished()) == 16
     relu = record["families"]["relu"]["tuned"]
     assert set(relu["selection"]["candidates"]) == {"0", "1"}  # relu's two trials, each with 2 selection seeds
     assert all(len(v) == 2 for v in relu["selection"]["candidates"].values())
+    assert all(len(v) == 2 for v in relu["selection"]["test"].values())
     assert record["redraw_splits"] and record["rho"] == pytest.approx(splits.test_size)
     again: list[Any] = []
-    monkeypatch.setattr(evaluation, "train_with_seeds", lambda *a, **kw: again.append(a) or real(*a, **kw))
+    monkeypatch.setattr(jobs, "train_job", lambda *a, **kw: again.append(a) or real(*a, **kw))
     assert evaluate_study(study, **kwargs)["families"] == record["families"] and again == []
