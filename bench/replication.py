@@ -3,12 +3,16 @@
 Two independent runs (``--seed`` 0 and 1: another split, another search, other training seeds) on each dataset,
 then every pair of families' verdicts side by side. The goal: no pair called significant in opposite
 directions by the two runs. The table counts, per dataset, the pairs whose verdicts agree, the pairs
-significant in one run only, and the pairs significant in opposite directions (the failures).
+significant in one run only, and the pairs significant in opposite directions (the failures). A last table
+splits the variance of a tuned test score into the training seed, the re-drawn train / validation split
+(both from inside each run) and the search on another outer split (between the two runs).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -83,8 +87,34 @@ def measured_variance(study: str, storage: str) -> dict[str, Any]:
 
     evaluation = optuna.load_study(study_name=study, storage=storage).user_attrs["evaluation"]
     tuned = {f: e["tuned"]["test"] for f, e in evaluation["families"].items() if e.get("tuned")}
+    means = {f: statistics.fmean(v for v in t if math.isfinite(v)) for f, t in tuned.items() if any(map(math.isfinite, t))}
     return {"metric": evaluation["metric"], "redraw_splits": evaluation.get("redraw_splits", False),
-            **components(tuned), "seed_and_split": seed_and_split(evaluation)}
+            **components(tuned), "seed_and_split": seed_and_split(evaluation), "tuned_means": means,
+            "replicates": len(evaluation["seeds"])}
+
+
+def search_component(variances: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """What another search on another outer split adds to a test score's variance, from two runs' variance
+    records: the spread of each family's tuned mean between the runs, less what the runs' own replicate
+    variance explains (var / K), pooled over the families; beside it each run's seed and split components,
+    averaged, and each component's share of a single score's variance."""
+    a, b = variances
+    families = sorted(set(a["tuned_means"]) & set(b["tuned_means"]))
+    splits = [v.get("seed_and_split") or {} for v in variances]
+    reps = [s.get("replicate_sd") for s in splits]
+    if not families or None in reps:
+        return None
+    between = statistics.fmean((a["tuned_means"][f] - b["tuned_means"][f]) ** 2 / 2 for f in families)
+    within = statistics.fmean(r**2 / v["replicates"] for r, v in zip(reps, variances, strict=True))
+    search_var = max(0.0, between - within)
+    rep_var = statistics.fmean(r**2 for r in reps)
+    seeds = [s["seed_sd"] ** 2 for s in splits if s.get("seed_sd") is not None]
+    seed_var = statistics.fmean(seeds) if seeds else math.nan
+    split_var = max(0.0, rep_var - seed_var) if seeds else math.nan
+    total = rep_var + search_var
+    return {"seed_sd": math.sqrt(seed_var), "split_sd": math.sqrt(split_var), "search_sd": math.sqrt(search_var),
+            "shares": {"seed": min(seed_var, rep_var) / total, "split": split_var / total, "search": search_var / total},
+            "families": len(families)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -102,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-replication-") as tmp:
         for dataset in args.datasets:
             runs = [run_once(dataset, seed, args, Path(tmp) / f"{Path(dataset).stem}-{seed}") for seed in args.run_seeds]
-            results.append({"dataset": dataset, "runs": runs, **compare_runs(runs[0]["all_pairs"], runs[1]["all_pairs"])})
+            results.append({"dataset": dataset, "runs": runs, **compare_runs(runs[0]["all_pairs"], runs[1]["all_pairs"]),
+                            "variance": search_component([r["variance"] for r in runs])})
     write_results("replication", {"args": vars(args), "results": results}, render(results, args.run_seeds))
 
 
@@ -117,6 +148,14 @@ def render(results: Sequence[Mapping[str, Any]], seeds: Sequence[int]) -> str:
         c = r["counts"]
         lines.append(f"| {r['dataset']} | {c['pairs']} | {c['agree']} | {c['one_run_only']} | "
                      f"{c['equivalent_vs_significant']} | {c['opposite']} |")
+    lines += ["", "Where a tuned test score's variance comes from (SD; share of the variance of one score):", "",
+              "| dataset | seed | re-drawn split | search + outer split |", "|---|---|---|---|"]
+    for r in results:
+        v = r.get("variance")
+        if v:
+            sh = v["shares"]
+            lines.append(f"| {r['dataset']} | {v['seed_sd']:.4f} ({sh['seed']:.0%}) | {v['split_sd']:.4f} "
+                         f"({sh['split']:.0%}) | {v['search_sd']:.4f} ({sh['search']:.0%}) |")
     for r in results:
         lines += ["", f"{r['dataset']}: every pair", "", f"| pair | --seed {seeds[0]} | --seed {seeds[1]} |", "|---|---|---|"]
         lines += [f"| {row['pair']} | {row['run_a']} | {row['run_b']} |" for row in r["rows"]]

@@ -12,7 +12,7 @@ Pure: plain score lists in, numbers out. Two decompositions of the stored evalua
   together (a shared effect the paired tests cancel) and each family by its own noise (what they see).
 
 The search's own variance (another search, another outer split) is not visible inside one run: it takes
-repeated runs (``python -m bench.replication``, or several studies given to ``search report --repeats``).
+repeated runs with another ``--seed`` (``python -m bench.replication`` measures it).
 """
 
 from __future__ import annotations
