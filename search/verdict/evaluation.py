@@ -117,10 +117,7 @@ def evaluate_study(
                       + [j for f in families for j in evaluator.jobs(f, "default", defaults[f])])
     chosen = {f: evaluator.select(candidates[f]) for f in families}
     # Round 2: each family's chosen configuration (unless it is its default), and SELU's other variant.
-    tuned = {f: configuration(c[0]) for f, c in chosen.items() if c is not None}
-    evaluator.prepare([j for f, params in tuned.items() if params != dict(defaults[f])
-                       for j in evaluator.jobs(f, "tuned", params)]
-                      + [j for variant, params in _selu_variants(tuned.get("selu")) for j in evaluator.jobs("selu", variant, params)])
+    evaluator.prepare(evaluator.tuned_jobs({f: configuration(c[0]) for f, c in chosen.items() if c}, defaults))
     for family in families:
         record["families"][family] = evaluator.family(family, dict(defaults[family]), chosen[family])
     combo = evaluator.selu_combo(record["families"].get("selu", {}).get("tuned"))
@@ -163,6 +160,12 @@ class _Evaluator:
     def jobs(self, family: str, variant: str, params: Mapping[str, Any], seeds: Sequence[int] | None = None) -> list[Job]:
         """The plan's seeds re-draw the split (unless ``--fixed-split``); selection seeds never do."""
         return plan_jobs(self.plan, params, self.metric, seeds, False if seeds is not None else None, family, variant)
+
+    def tuned_jobs(self, tuned: Mapping[str, dict[str, Any]], defaults: Mapping[str, Mapping[str, Any]]) -> list[Job]:
+        """The chosen configurations' replicates (a family whose default won has them already), and the tuned
+        SELU configuration in its other variant."""
+        jobs = [j for f, params in tuned.items() if params != dict(defaults[f]) for j in self.jobs(f, "tuned", params)]
+        return jobs + [j for variant, params in _selu_variants(tuned.get("selu")) for j in self.jobs("selu", variant, params)]
 
     def selection_jobs(self, family: str, candidates: Sequence[optuna.trial.FrozenTrial]) -> list[Job]:
         if len(candidates) < 2 or not self.plan.select_seeds:
