@@ -119,6 +119,10 @@ def _add_verdict_arguments(verdict: Any) -> None:
                             "score (and its Keras default) ...")
     verdict.add_argument("--select-seeds", type=non_negative_int, default=DEFAULTS.select_seeds,
                        help="... by their mean validation score over this many seeds (0: take the single best trial)")
+    verdict.add_argument("--repeats", type=positive_int, default=DEFAULTS.repeats,
+                       help="independent runs, run r with --seed SEED+r (another outer split, so another test "
+                            "split, another search, other training seeds) as study NAME-r<r>; their verdicts are "
+                            "pooled with the run as the unit, so the search's and the split's variance count")
 
 
 def add_fault_arguments(group: Any) -> None:
@@ -138,14 +142,26 @@ def handle(args: argparse.Namespace) -> int:
 
     require_tensorflow()
     quiet_tensorflow()
-    from search.stages import print_outcome, run_search
+    from search.stages import print_outcome, run_repeats, run_search
     from trainers import DataError
 
+    config, pooled = config_from(args), None
     try:
-        outcome = run_search(config_from(args), stderr_console())
+        if config.repeats > 1:
+            outcomes, pooled = run_repeats(config, stderr_console())
+        else:
+            outcomes = [run_search(config, stderr_console())]
     except DataError as exc:
         raise UsageError(str(exc)) from exc
-    print_outcome(outcome)
+    for outcome in outcomes:
+        print_outcome(outcome)
+    if pooled is not None:
+        from search.console import stdout_console
+        from search.verdict import print_repeats
+
+        print_repeats(pooled, stdout_console())
+        print(f"pooled verdict: MLflow run {pooled['mlflow_run_id']}")
+    outcome = outcomes[-1]
     if outcome.error:
         raise RunError(outcome.error)
     if outcome.signal:
@@ -168,7 +184,8 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         seed=args.seed, sampler=args.sampler, pruner=args.pruner, val_size=args.val_size, test_size=args.test_size,
         devices=tuple(args.devices) if args.devices else None, baselines=args.baselines, seeds=args.seeds,
         metric=args.metric, rope=args.rope, fixed_split=args.fixed_split,
-        select_top=args.select_top, select_seeds=args.select_seeds, task=args.task, impute=args.impute, workers=args.workers,
+        select_top=args.select_top, select_seeds=args.select_seeds, repeats=args.repeats, task=args.task,
+        impute=args.impute, workers=args.workers,
         gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, recycle_after=args.recycle_after,
         heartbeat=args.heartbeat, grace=args.grace,
     )  # fmt: skip

@@ -9,7 +9,7 @@
 7. :func:`run_verdict` — re-evaluation with shared seeds, statistics, the report;
 8. :func:`finish` — summary, report and plots onto the parent run, closed with its status.
 
-:func:`run_search` is ``search run``; :func:`run_worker` is ``search worker`` (stage 1, then it joins the study
+:func:`run_search` is ``search run`` (:func:`run_repeats` with ``--repeats``); :func:`run_worker` is ``search worker`` (stage 1, then it joins the study
 and runs its queue). Public names are listed here and load lazily (see :mod:`search._exports`).
 """
 
@@ -27,6 +27,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "verdict": ["run_verdict"],
         "finish": ["finish"],
         "run": ["run_search"],
+        "repeats": ["run_repeats"],
         "join": ["WorkerOptions", "run_worker"],
         "outcome": ["print_outcome"],
     },

@@ -44,6 +44,7 @@ class RunConfig:
     fixed_split: bool = False  # re-evaluation replicates keep the search's train / validation split
     select_top: int = 3  # each family's configuration is chosen among its best trials ...
     select_seeds: int = 2  # ... by their mean validation score over this many seeds (0: the single best)
+    repeats: int = 1  # independent runs (--seed, --seed+1, ...: other outer splits and searches), pooled
     workers: int | None = 1  # None: what fits the machine (GPUs / gpus_per_trial, else cores and memory)
     gpus_per_trial: int | None = None  # None: 1 when GPUs are visible
     max_failures: int = 5  # stop after this many failed trials in a row

@@ -22,6 +22,8 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "artifacts": ["study_files", "study_plots"],
         "tables": ["print_report"],
         "datasets": ["cross_dataset"],
-        "rebuild": ["StoredStudy", "load_report", "load_stored_study", "rebuild_reports"],
+        "rebuild": ["StoredStudy", "load_repeats", "load_report", "load_stored_study", "log_repeats", "print_repeats",
+                    "rebuild_reports", "repeats_files"],
+        "repeats": ["build_repeats_report"],
     },
 )

@@ -150,7 +150,7 @@ class _Evaluator:
             "epochs": plan.epochs, "batch_size": plan.batch_size, "latency_batch": LATENCY_BATCH,
             "patience": plan.patience, "redraw_splits": plan.redraw_splits, "families": {},
             # Replicates that re-draw the training data are correlated through it: Benavoli's heuristic.
-            "rho": test_size if plan.redraw_splits else 0.0,
+            "rho": test_size if plan.redraw_splits else 0.0, "test_size": test_size,
             "selection": {"top": plan.select_top, "seeds": list(plan.select_seeds)},
         }  # fmt: skip
         if plan.rope is not None:

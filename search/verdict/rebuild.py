@@ -1,5 +1,5 @@
 """``search report``'s I/O: read studies back from the Optuna storage, rebuild their reports and plots (no
-training), compare datasets, and write the files."""
+training), compare datasets or pool repeated runs, and write the files."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from search.verdict.artifacts import study_files
 from search.verdict.datasets import cross_dataset
 from search.verdict.datasets import to_markdown as datasets_markdown
 from search.verdict.evaluation import USER_ATTR_EVALUATION
+from search.verdict.repeats import build_repeats_report
+from search.verdict.repeats import to_markdown as repeats_markdown
+from search.verdict.repeats import variance_line as repeats_variance_line
 from search.verdict.report import build_report
 
 
@@ -34,8 +37,8 @@ class StoredStudy:
                            direction=self.direction, report=self.report)
 
 
-def load_stored_study(study_name: str, storage: str, rope: float | None = None) -> StoredStudy:
-    """The verdict report and trials of a stored study, rebuilt from what ``search run`` stored."""
+def _load_evaluated(study_name: str, storage: str) -> Any:
+    """The stored study, refused (one line) when it is missing or has no verdict yet."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -45,13 +48,19 @@ def load_stored_study(study_name: str, storage: str, rope: float | None = None) 
         raise UsageError(f"No study {study_name!r} in {redact_url(storage)}.") from None
     except Exception as exc:
         raise UsageError(f"Cannot open Optuna storage {redact_url(storage)!r}: {type(exc).__name__}") from exc
-    attrs = study.user_attrs
-    evaluation = attrs.get(USER_ATTR_EVALUATION)
-    if evaluation is None:
+    if study.user_attrs.get(USER_ATTR_EVALUATION) is None:
         raise UsageError(
             f"Study {study_name!r} has no re-evaluation yet; run `python -m search run --study {study_name}` "
             "with --seeds 2 or more first."
         )
+    return study
+
+
+def load_stored_study(study_name: str, storage: str, rope: float | None = None) -> StoredStudy:
+    """The verdict report and trials of a stored study, rebuilt from what ``search run`` stored."""
+    study = _load_evaluated(study_name, storage)
+    attrs = study.user_attrs
+    evaluation = attrs[USER_ATTR_EVALUATION]
     records = trial_records(study)
     report = build_report(evaluation, records, study_name=study_name, dataset=str(attrs.get("dataset")), rope=rope)
     families = list(attrs.get("families") or [f["family"] for f in report["families"]])
@@ -63,14 +72,64 @@ def load_report(study_name: str, storage: str) -> dict[str, Any]:
     return load_stored_study(study_name, storage).report
 
 
+def load_repeats(study_names: Sequence[str], storage: str, rope: float | None = None) -> dict[str, Any]:
+    """The pooled verdict of stored studies that repeat one design on one dataset (see
+    :mod:`search.verdict.repeats`)."""
+    names = list(dict.fromkeys(study_names))
+    studies = [_load_evaluated(name, storage) for name in names]
+    datasets = {str(s.user_attrs.get("dataset")) for s in studies}
+    if len(datasets) != 1:
+        raise UsageError(f"Repeated runs must be on one dataset, but {names} are on {sorted(datasets)}.")
+    return build_repeats_report([s.user_attrs[USER_ATTR_EVALUATION] for s in studies], names,
+                                dataset=datasets.pop(), rope=rope)
+
+
+def repeats_files(report: dict[str, Any]) -> dict[str, str | bytes]:
+    return {"repeats.md": repeats_markdown(report),
+            "repeats.json": json.dumps(report, indent=2, sort_keys=True, allow_nan=True)}
+
+
+def log_repeats(report: dict[str, Any], tracking_uri: str | None, experiment: str | None = None) -> tuple[str, str]:
+    """The pooled verdict as a finished MLflow run (experiment ``activation-search/<dataset>`` unless given):
+    each family's mean over the runs as metrics, the report as artifacts."""
+    from search.tracking import Tracker, resolve_tracking_uri
+
+    uri = resolve_tracking_uri(tracking_uri)
+    tracker = Tracker(uri)
+    experiment_id = tracker.experiment_id(experiment or f"activation-search/{report['dataset']}")
+    run_id = tracker.start_parent(
+        experiment_id, run_name=f"{report['runs']} repeated runs: {', '.join(report['studies'])}",
+        params={"studies": ",".join(report["studies"]), "runs": report["runs"], "rope": report["rope"]},
+        tags={"role": "repeats", "chain": str((report["chain"] or {}).get("verdict"))},
+    )  # fmt: skip
+    metrics = {f"test_{report['metric']}_mean.{r['family']}": r["mean"] for r in report["families"]}
+    tracker.finish_parent(run_id, status="FINISHED", metrics=metrics, artifacts=repeats_files(report))
+    return run_id, uri
+
+
+def print_repeats(report: dict[str, Any], console: Any) -> None:
+    from search.verdict.render import chain_line
+
+    console.print(f"Over {report['runs']} repeated runs ({', '.join(report['studies'])}), the run as the unit:")
+    console.print(chain_line(report))
+    console.print(chain_line(report, "default_chain"))
+    console.print(repeats_variance_line(report) or "")
+    console.print("Per run: " + "; ".join(f"{r['study']}: tuned {r['chain']}, defaults {r['default_chain']}"
+                                          for r in report["per_run"]))
+
+
 def rebuild_reports(study_names: Sequence[str], storage: str, output: Path | None,
-                    rope: float | None = None, tracking_uri: str | None = None) -> list[dict[str, Any]]:
+                    rope: float | None = None, tracking_uri: str | None = None,
+                    repeats: bool = False) -> list[dict[str, Any]]:
     """Print (and with ``output``, write with their plots) every study's report, and the cross-dataset
-    comparison if several, which is also logged as an MLflow run (experiment ``activation-search/datasets``)."""
+    comparison if several, which is also logged as an MLflow run (experiment ``activation-search/datasets``);
+    with ``repeats``, the studies are repeated runs on one dataset, pooled instead (see :func:`load_repeats`)."""
     from search.console import stdout_console
     from search.verdict.tables import print_report
 
     console = stdout_console()
+    if repeats:
+        return [_rebuild_repeats(study_names, storage, output, rope, tracking_uri, console)]
     studies = [load_stored_study(name, storage, rope) for name in dict.fromkeys(study_names)]
     reports = [s.report for s in studies]
     comparison = cross_dataset(reports) if len(reports) > 1 else None
@@ -94,6 +153,18 @@ def rebuild_reports(study_names: Sequence[str], storage: str, output: Path | Non
         _write(output, studies, comparison)
         console.print(f"written to {output}")
     return reports
+
+
+def _rebuild_repeats(study_names: Sequence[str], storage: str, output: Path | None, rope: float | None,
+                     tracking_uri: str | None, console: Any) -> dict[str, Any]:
+    report = load_repeats(study_names, storage, rope)
+    print_repeats(report, console)
+    run_id, uri = log_repeats(report, tracking_uri)
+    console.print(f"pooled verdict logged to MLflow run {run_id} in {redact_url(uri)}")
+    if output is not None:
+        _write_files(output, repeats_files(report))
+        console.print(f"written to {output}")
+    return report
 
 
 def comparison_files(comparison: dict[str, Any]) -> dict[str, str | bytes]:
@@ -138,6 +209,10 @@ def _write(output: Path, studies: Sequence[StoredStudy], comparison: dict[str, A
         files.update({f"{prefix}{name}": content for name, content in study.files().items()})
     if comparison is not None:
         files.update(comparison_files(comparison))
+    _write_files(output, files)
+
+
+def _write_files(output: Path, files: dict[str, str | bytes]) -> None:
     for name, content in files.items():
         path = output / name
         path.parent.mkdir(parents=True, exist_ok=True)

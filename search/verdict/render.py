@@ -119,7 +119,7 @@ def family_table_rows(report: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _pair_row(p: Mapping[str, Any]) -> str:
+def pair_row(p: Mapping[str, Any]) -> str:
     low, high = p.get("ci_adj_low", p["ci_low"]), p.get("ci_adj_high", p["ci_high"])
     equivalent = p.get("p_equivalent")
     shown = "—" if equivalent is None or equivalent != equivalent else f"{equivalent:.3f}"
@@ -128,7 +128,7 @@ def _pair_row(p: Mapping[str, Any]) -> str:
 
 
 def _pairs_section(title: str, pairs: list[Mapping[str, Any]]) -> list[str]:
-    return [f"## {title}", "", *PAIR_HEADER, *map(_pair_row, pairs), ""] if pairs else []
+    return [f"## {title}", "", *PAIR_HEADER, *map(pair_row, pairs), ""] if pairs else []
 
 
 def _definitions(report: Mapping[str, Any]) -> list[str]:
@@ -179,7 +179,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         c = report["selu_combo"]
         lines += [*_pairs_section("SELU: canonical (lecun_normal + AlphaDropout) against plain", [c["pair"]])[:2],
                   f"canonical {_fmt_stats(c['canonical'])}, plain {_fmt_stats(c['plain'])}", "",
-                  *PAIR_HEADER, _pair_row(c["pair"]), ""]
+                  *PAIR_HEADER, pair_row(c["pair"]), ""]
     lines += _pairs_section("All pairs, tuned (Holm over all of them)", report["all_pairs"])
     lines += _definitions(report)
     return "\n".join(lines)

@@ -56,7 +56,7 @@ def build_report(
     ``rope`` (metric units) defaults to the one stored with the evaluation, else :func:`default_rope`."""
     metric, direction = evaluation["metric"], evaluation["direction"]
     rope = evaluation.get("rope", default_rope(metric)) if rope is None else rope
-    test = _Tester(direction == "maximize", alpha, rope, float(evaluation.get("rho", 0.0)))
+    test = Tester(direction == "maximize", alpha, rope, float(evaluation.get("rho", 0.0)))
     fams: Mapping[str, Any] = evaluation["families"]
     tuned = {f: e["tuned"]["test"] for f, e in fams.items() if e.get("tuned")}
     defaults = {f: e["default"]["test"] for f, e in fams.items()}
@@ -117,7 +117,7 @@ def _usable(scores: Mapping[str, Sequence[float]]) -> dict[str, list[float]]:
     return {f: [float(v) for v in s] for f, s in scores.items() if len(s) >= 2 and any(math.isfinite(v) for v in s)}
 
 
-class _Tester:
+class Tester:
     """The comparisons of one report, all with the same direction, alpha, ROPE and replicate correlation."""
 
     def __init__(self, higher: bool, alpha: float, rope: float, rho: float) -> None:

@@ -12,12 +12,13 @@ Pure: plain score lists in, numbers out. Two decompositions of the stored evalua
   together (a shared effect the paired tests cancel) and each family by its own noise (what they see).
 
 The search's own variance (another search, another outer split) is not visible inside one run: it takes
-repeated runs with another ``--seed`` (``python -m bench.replication`` measures it).
+repeated runs with another ``--seed`` (``search run --repeats R``; :func:`across_runs`).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -109,6 +110,42 @@ def decompose(evaluation: Mapping[str, Any]) -> dict[str, Any] | None:
     if split is None and shared is None:
         return None
     return {**(split or {}), "two_way": shared}
+
+
+def across_runs(evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Seed, re-drawn split and search (with its outer split) as components of one tuned test score's
+    variance, from R runs of the same study design with other ``--seed``s.
+
+    Within the runs, the seed and split components are pooled over every run's retrainings (see
+    :func:`seed_and_split`). Between them, each family's tuned mean moves by the search's component plus
+    the replicate variance over K; the pooled variance of the family means across runs, less that, is the
+    search's (never below 0). ``None`` with fewer than 2 runs or no family tuned in all of them."""
+    if len(evaluations) < 2:
+        return None
+    families = set.intersection(*({f for f, e in ev["families"].items() if e.get("tuned")} for ev in evaluations))
+    means = {f: [_finite_mean(ev["families"][f]["tuned"]["test"]) for ev in evaluations] for f in sorted(families)}
+    means = {f: m for f, m in means.items() if all(map(math.isfinite, m))}
+    if not means:
+        return None
+    seed_var, seed_df = pooled(g for ev in evaluations for g in _selection_groups(ev))
+    rep_var, rep_df = pooled(g for ev in evaluations for g in _replicate_groups(ev))
+    between, between_df = pooled(means.values())
+    k = statistics.fmean(len(ev["seeds"]) for ev in evaluations)
+    search_var = max(0.0, between - (rep_var / k if math.isfinite(rep_var) else 0.0))
+    seed_part = min(seed_var, rep_var) if seed_df and rep_df else math.nan
+    split_var = rep_var - seed_part if math.isfinite(seed_part) else math.nan
+    total = (rep_var if math.isfinite(rep_var) else 0.0) + search_var
+    share = (lambda v: v / total if total > 0 and math.isfinite(v) else None)  # noqa: E731
+    return {"runs": len(evaluations), "families": len(means),
+            "seed_sd": _sd(seed_var), "seed_df": seed_df, "split_sd": _sd(split_var),
+            "replicate_sd": _sd(rep_var), "replicate_df": rep_df,
+            "search_sd": math.sqrt(search_var), "between_df": between_df,
+            "shares": {"seed": share(seed_part), "split": share(split_var), "search": share(search_var)}}
+
+
+def _finite_mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return statistics.fmean(finite) if finite else math.nan
 
 
 def _sd(var: float) -> float | None:

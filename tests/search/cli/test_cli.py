@@ -284,3 +284,20 @@ def test_bad_data_end_to_end_in_a_real_process_exits_2_with_one_line_and_writes_
     ), proc.stderr
     assert proc.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # no Optuna study, no MLflow store
+
+
+@pytest.mark.slow
+def test_run_repeats_runs_each_seed_as_its_own_study_then_pools_them(tmp_path: Path) -> None:
+    proc = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "1", "--epochs", "1",
+                   "--seeds", "2", "--select-seeds", "0", "--repeats", "2", "--workers", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    storage, tracking = stores(tmp_path)
+    names = ("iris-activations", "iris-activations-r1")
+    studies = [optuna.load_study(study_name=n, storage=storage) for n in names]
+    assert [s.user_attrs["spec"]["seed"] for s in studies] == [0, 1]  # another outer split and search each
+    assert all("evaluation" in s.user_attrs for s in studies)
+    assert "Over 2 repeated runs (iris-activations, iris-activations-r1), the run as the unit:" in proc.stdout
+    client = MlflowClient(tracking)
+    runs = client.search_runs([client.get_experiment_by_name("activation-search/iris").experiment_id],
+                              filter_string="tags.role = 'repeats'")
+    assert len(runs) == 1 and f"pooled verdict: MLflow run {runs[0].info.run_id}" in proc.stdout

@@ -222,3 +222,33 @@ def test_every_report_says_how_many_seeds_a_one_point_difference_needs() -> None
     assert power["effect"] == 0.01 and power["alpha"] == pytest.approx(0.01) and power["replicates"] >= 2
     assert f"needs about {power['replicates']} seeds; this verdict used 5" in power_line(report)
     assert "Power: to detect a difference of 0.01 accuracy" in to_markdown(report)
+
+
+def test_report_repeats_pools_stored_runs_of_one_dataset_and_logs_them(tmp_path: Any, capsys: Any) -> None:
+    """``report --repeats``: studies on one dataset (repeated runs) are pooled, the run as the unit, logged to
+    MLflow and written; studies on other datasets, or a single study, are refused with one line."""
+    import optuna
+    from mlflow.tracking import MlflowClient
+
+    from search.cli import main
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    for s in range(3):
+        study = optuna.create_study(study_name=f"run{s}", storage=storage, direction="maximize")
+        study.set_user_attr("dataset", "digits" if s < 2 else "iris")
+        study.set_user_attr("evaluation", record(CLEAR_CHAIN, seed=s))
+    base = ["report", "--storage", storage, "--tracking-uri", tracking, "--repeats"]
+    assert main([*base, "--study", "run0", "--output", str(tmp_path / "out"), "--study", "run1"]) == 0
+    out = capsys.readouterr().out
+    assert "Over 2 repeated runs (run0, run1), the run as the unit:" in out and "Per run: run0: tuned holds" in out
+    client = MlflowClient(tracking)
+    (run,) = client.search_runs([client.get_experiment_by_name("activation-search/digits").experiment_id])
+    assert run.data.tags["role"] == "repeats" and {"repeats.md", "repeats.json"} <= {
+        a.path for a in client.list_artifacts(run.info.run_id)}
+    pooled = json.loads((tmp_path / "out" / "repeats.json").read_text())
+    assert pooled["runs"] == 2 and pooled["studies"] == ["run0", "run1"] and pooled["variance"]["runs"] == 2
+    assert main([*base, "--study", "run0", "--study", "run2"]) == 2
+    assert "must be on one dataset" in capsys.readouterr().err
+    assert main([*base, "--study", "run0"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --repeats pools repeated runs: give at least two --study."
