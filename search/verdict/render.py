@@ -95,8 +95,11 @@ def variance_line(report: Mapping[str, Any]) -> str | None:
     if two:
         parts.append(f"of the tuned scores, SD {two['shared_sd']:.4f} is shared by all families in a replicate "
                      f"(the paired tests cancel it) and SD {two['noise_sd']:.4f} is each family's own")
-    return ("Variance: " + "; ".join(parts) + ". The search's own variance needs repeated runs (another "
-            "--seed: another outer split and search).") if parts else None
+    return ("Variance: " + "; ".join(parts) + ".") if parts else None
+
+
+SCOPE_LINE = ("Scope: these tests are conditional on this run's search and test split (they measure seeds and "
+              "re-drawn training splits); another --seed can answer otherwise. `--repeats R` makes the run the unit.")
 
 
 def _fmt_stats(s: Mapping[str, Any] | None) -> str:
@@ -164,6 +167,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         power_line(report) or "",
         "",
         variance_line(report) or "",
+        "",
+        SCOPE_LINE,
         "",
         "| " + " | ".join(header) + " |",
         "|---|---:|---:|---:|---:|---:|",

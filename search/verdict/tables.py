@@ -17,6 +17,7 @@ def print_report(report: Mapping[str, Any], console: Console | None = None) -> N
     from rich.table import Table
 
     from search.verdict.render import (
+        SCOPE_LINE,
         TABLE_HEADER,
         chain_line,
         effort_line,
@@ -44,6 +45,6 @@ def print_report(report: Mapping[str, Any], console: Console | None = None) -> N
     if report.get("default_chain") is not None:
         console.print(chain_line(report, "default_chain"))
         console.print(tuning_line(report))
-    for line in (effort_line(report), power_line(report), variance_line(report)):
+    for line in (effort_line(report), power_line(report), variance_line(report), SCOPE_LINE):
         if line:
             console.print(line)
