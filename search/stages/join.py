@@ -76,8 +76,8 @@ def _verdict_jobs(options: WorkerOptions, storage: Any, context: TrialContext, s
     from search.parallel import WorkerStats, work
     from search.verdict import JobBoard, job_objective
 
-    board = JobBoard(storage, options.study)
-    if not board.pending():
+    board = JobBoard.existing(storage, options.study)
+    if board is None or not board.pending():
         return stats
     left = None if options.max_trials is None else max(1, options.max_trials - stats.total)
     jobs = work(board.study, job_objective(context.builder, context.splits, options.devices), budgeted=True,

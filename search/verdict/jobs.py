@@ -83,6 +83,17 @@ class JobBoard:
             sampler=optuna.samplers.RandomSampler(seed=0), direction="maximize",
         )  # fmt: skip
 
+    @classmethod
+    def existing(cls, storage: Any, study_name: str) -> JobBoard | None:
+        """The verdict study of ``study_name`` if one was ever started (a worker must not create one)."""
+        import optuna
+
+        try:
+            optuna.load_study(study_name=verdict_study_name(study_name), storage=storage)
+        except KeyError:
+            return None
+        return cls(storage, study_name)
+
     def finished(self) -> dict[str, Scores]:
         """Scores of every finished job by key (the first to finish, if a job was ever run twice)."""
         from optuna.trial import TrialState

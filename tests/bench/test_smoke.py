@@ -26,6 +26,18 @@ def test_parallel_benchmark_smoke(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_verdict_share_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import verdict_share
+
+    verdict_share.main(["--dataset", "iris", "--families", "relu,tanh", "--trials", "1", "--epochs", "1",
+                        "--seeds", "2", "--workers", "1", "2"])
+    payload = json.loads((tmp_path / "verdict_share.json").read_text())
+    assert [r["workers"] for r in payload["rows"]] == [1, 2]
+    assert payload["rows"][0]["jobs"] == payload["rows"][1]["jobs"] > 0  # the same retrainings, all run again
+    assert "speed-up vs first" in (tmp_path / "verdict_share.md").read_text()
+
+
+@pytest.mark.slow
 def test_memory_benchmark_smoke(tmp_path: Path) -> None:
     from bench import memory
 

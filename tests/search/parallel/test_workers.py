@@ -101,6 +101,7 @@ def test_a_worker_killed_mid_trial_is_detected_and_its_trial_retried(tmp_path: P
     assert killed_run.info.status == "KILLED" and killed_run.data.tags["state"] == "killed"
     assert "no heartbeat" in killed_run.data.tags["fail_reason"]
     assert len(runs) == len(study.trials)  # one MLflow run per trial, the killed one included
+    assert "kill:verdict" not in optuna.get_all_study_names(storage)  # no verdict asked for, none started
 
 
 @pytest.mark.slow
@@ -209,6 +210,33 @@ def test_two_workers_share_the_verdict_and_a_rerun_retrains_nothing(tmp_path: Pa
     assert "retrain " not in err and "already done or under way, 0 queued" in err
     assert optuna.load_study(study_name="v", storage=storage).user_attrs["evaluation"]["families"] == evaluation["families"]
     assert len(optuna.load_study(study_name="v:verdict", storage=storage).trials) == len(jobs)
+
+
+def running_job(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
+    """A verdict job that a worker has started (its worker recorded), if any."""
+    for trial in optuna.load_study(study_name=f"{study}:verdict", storage=storage).get_trials(states=(TrialState.RUNNING,)):
+        if trial.user_attrs.get("worker"):
+            return trial
+    return None
+
+
+@pytest.mark.slow
+def test_a_worker_killed_during_the_verdict_has_its_retraining_re_queued_and_the_verdict_completes(tmp_path: Path) -> None:
+    storage, _ = stores(tmp_path)
+    proc = start_cli(tmp_path, "run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "1",
+                     "--epochs", "12", "--seeds", "2", "--select-seeds", "0", "--workers", "2",
+                     "--heartbeat", "1", "--grace", "4", "--study", "kv")
+    victim = wait_for(lambda: running_job(storage, "kv"), proc)
+    os.kill(int(victim.user_attrs["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-3000:]
+    jobs = optuna.load_study(study_name="kv:verdict", storage=storage).trials
+    killed = jobs[victim.number]
+    assert killed.state == TrialState.FAIL
+    retries = [t for t in jobs if t.system_attrs.get("failed_trial") == victim.number]
+    assert len(retries) == 1 and retries[0].state == TrialState.COMPLETE
+    assert retries[0].user_attrs["job_key"] == killed.user_attrs["job_key"]
+    assert "evaluation" in optuna.load_study(study_name="kv", storage=storage).user_attrs
 
 
 @pytest.mark.slow
