@@ -11,14 +11,13 @@ splits the variance of a tuned test score into the training seed, the re-drawn t
 from __future__ import annotations
 
 import argparse
-import math
-import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from bench._common import FAMILIES, dataset_path, run_search, write_results
+from search.verdict.variance import across_runs
 
 DEFAULT_DATASETS = ("digits", "keel/phoneme.csv")
 SIGNIFICANT = ("holds", "reversed")
@@ -65,6 +64,8 @@ def compare_runs(first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[st
 
 def run_once(dataset: str, seed: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     """One default run (as the user would start it, with the budget flags given) and its report."""
+    import optuna
+
     from search.verdict import load_report
 
     study = f"rep-{Path(dataset).stem}-{seed}"
@@ -73,48 +74,20 @@ def run_once(dataset: str, seed: int, args: argparse.Namespace, root: Path) -> d
                           "--seeds", str(args.seeds), "--workers", args.workers], root)
     storage = f"sqlite:///{root / 'optuna.db'}"
     report = load_report(study, storage)
+    evaluation = optuna.load_study(study_name=study, storage=storage).user_attrs["evaluation"]
     return {"wall_s": wall, "chain": (report["chain"] or {}).get("verdict"),
             "default_chain": (report["default_chain"] or {}).get("verdict"), "all_pairs": report["all_pairs"],
-            "variance": measured_variance(study, storage)}
+            "variance": measured_variance(evaluation), "evaluation": evaluation}
 
 
-def measured_variance(study: str, storage: str) -> dict[str, Any]:
+def measured_variance(evaluation: Mapping[str, Any]) -> dict[str, Any]:
     """The run's variance components (see :mod:`bench.variance`), for the calibration tests."""
-    import optuna
-
     from bench.variance import components
     from search.verdict.variance import seed_and_split
 
-    evaluation = optuna.load_study(study_name=study, storage=storage).user_attrs["evaluation"]
     tuned = {f: e["tuned"]["test"] for f, e in evaluation["families"].items() if e.get("tuned")}
-    means = {f: statistics.fmean(v for v in t if math.isfinite(v)) for f, t in tuned.items() if any(map(math.isfinite, t))}
     return {"metric": evaluation["metric"], "redraw_splits": evaluation.get("redraw_splits", False),
-            **components(tuned), "seed_and_split": seed_and_split(evaluation), "tuned_means": means,
-            "replicates": len(evaluation["seeds"])}
-
-
-def search_component(variances: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """What another search on another outer split adds to a test score's variance, from two runs' variance
-    records: the spread of each family's tuned mean between the runs, less what the runs' own replicate
-    variance explains (var / K), pooled over the families; beside it each run's seed and split components,
-    averaged, and each component's share of a single score's variance."""
-    a, b = variances
-    families = sorted(set(a["tuned_means"]) & set(b["tuned_means"]))
-    splits = [v.get("seed_and_split") or {} for v in variances]
-    reps = [s.get("replicate_sd") for s in splits]
-    if not families or None in reps:
-        return None
-    between = statistics.fmean((a["tuned_means"][f] - b["tuned_means"][f]) ** 2 / 2 for f in families)
-    within = statistics.fmean(r**2 / v["replicates"] for r, v in zip(reps, variances, strict=True))
-    search_var = max(0.0, between - within)
-    rep_var = statistics.fmean(r**2 for r in reps)
-    seeds = [s["seed_sd"] ** 2 for s in splits if s.get("seed_sd") is not None]
-    seed_var = statistics.fmean(seeds) if seeds else math.nan
-    split_var = max(0.0, rep_var - seed_var) if seeds else math.nan
-    total = rep_var + search_var
-    return {"seed_sd": math.sqrt(seed_var), "split_sd": math.sqrt(split_var), "search_sd": math.sqrt(search_var),
-            "shares": {"seed": min(seed_var, rep_var) / total, "split": split_var / total, "search": search_var / total},
-            "families": len(families)}
+            **components(tuned), "seed_and_split": seed_and_split(evaluation)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -133,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         for dataset in args.datasets:
             runs = [run_once(dataset, seed, args, Path(tmp) / f"{Path(dataset).stem}-{seed}") for seed in args.run_seeds]
             results.append({"dataset": dataset, "runs": runs, **compare_runs(runs[0]["all_pairs"], runs[1]["all_pairs"]),
-                            "variance": search_component([r["variance"] for r in runs])})
+                            "variance": across_runs([r.pop("evaluation") for r in runs])})
     write_results("replication", {"args": vars(args), "results": results}, render(results, args.run_seeds))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -123,21 +122,6 @@ def test_replication_counts_agreement_whichever_way_round_a_pair_was_listed() ->
     assert result["counts"] == {"pairs": 4, "agree": 2, "one_run_only": 0, "opposite": 1,
                                 "equivalent_vs_significant": 1}
     assert {"pair": "elu vs selu", "run_a": "selu>elu", "run_b": "selu>elu"} in result["rows"]
-
-
-def test_replication_splits_the_variance_into_seed_split_and_search() -> None:
-    from bench.replication import search_component
-
-    def run(means: dict[str, float]) -> dict[str, Any]:
-        return {"tuned_means": means, "replicates": 5,
-                "seed_and_split": {"seed_sd": 0.006, "replicate_sd": 0.01}}
-
-    v = search_component([run({"x": 0.90, "y": 0.80}), run({"x": 0.92, "y": 0.78})])
-    # Between runs a family mean moves by var 0.0002, of which 0.01² / 5 is the runs' own replicate noise.
-    assert v["search_sd"] == pytest.approx((0.0002 - 0.00002) ** 0.5)
-    assert v["split_sd"] == pytest.approx((0.0001 - 0.000036) ** 0.5)
-    assert v["shares"] == pytest.approx({"seed": 0.036 / 0.28, "split": 0.064 / 0.28, "search": 0.18 / 0.28})
-    assert search_component([run({"x": 0.9}), {**run({"x": 0.9}), "seed_and_split": None}]) is None
 
 
 @pytest.mark.slow
