@@ -86,7 +86,7 @@ class JobRunner:
         missing = {j.key for j in jobs} - set(finished)
         if missing:
             raise RunError(f"{len(missing)} of {unique} verdict retrainings failed (the last: "
-                           f"{self.board.last_failure()}); rerun with the same --study to resume the verdict.")
+                           f"{self.board.last_failure()}); rerun with the same --study and --trials 0 to finish the verdict.")
         return {j.key: finished[j.key] for j in jobs}
 
     def _run(self, pending: int) -> None:
