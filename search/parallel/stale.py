@@ -3,6 +3,8 @@ parameters, and their MLflow runs closed as KILLED instead of staying RUNNING fo
 
 from __future__ import annotations
 
+import copy
+import logging
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -13,14 +15,37 @@ from search.study import USER_ATTR_RUN_ID
 if TYPE_CHECKING:
     import optuna
 
+_log = logging.getLogger(__name__)
 
-def fail_stale(study: optuna.Study) -> None:
-    """Mark trials whose worker stopped sending heartbeats as failed (and re-queue them)."""
-    import optuna
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+def fail_stale(study: optuna.Study) -> int:
+    """Mark trials whose worker stopped sending heartbeats as failed and re-queue them; returns how many.
+
+    Optuna's ``fail_stale_trials``, one trial at a time: each trial is failed by one conditional update (only
+    the worker whose update changed the row re-queues it), then its callback runs, guarded, so that an MLflow
+    or database error on one trial neither loses the others' retries nor kills the worker."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+    from optuna.trial import TrialState
+
+    storage = study._storage  # as Optuna's own fail_stale_trials reads it
+    if not isinstance(storage, BaseHeartbeat) or not is_heartbeat_enabled(storage):
+        return 0
+    callback = storage.get_heartbeat_stale_trial_callback()
+    failed = 0
+    for trial_id in storage._get_stale_trial_ids(study._study_id):
+        try:
+            if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                continue
+        except UpdateFinishedTrialError:
+            continue  # another worker failed (or the trial finished) first
+        failed += 1
+        if callback is not None:
+            try:
+                callback(study, copy.deepcopy(storage.get_trial(trial_id)))
+            except Exception as exc:  # the next trial's retry must not depend on this one
+                _log.warning("Could not re-queue stale trial %d: %s: %s", trial_id, type(exc).__name__, exc)
+    return failed
 
 
 def open_shared_storage(url: str, *, tracking_uri: str, heartbeat: int, grace: int) -> ResilientStorage:
@@ -50,8 +75,11 @@ class StaleTrialHandler:
         self._retry(study, trial)
         run_id = trial.user_attrs.get(USER_ATTR_RUN_ID)
         if run_id:
-            if self._tracker is None:
-                self._tracker = self._tracker_factory()
-            self._tracker.close_killed_trial(
-                run_id, reason=f"Worker died: no heartbeat for over {self._grace_s:.0f} s; trial re-queued."
-            )
+            try:
+                if self._tracker is None:
+                    self._tracker = self._tracker_factory()
+                self._tracker.close_killed_trial(
+                    run_id, reason=f"Worker died: no heartbeat for over {self._grace_s:.0f} s; trial re-queued."
+                )
+            except Exception as exc:  # the retry is queued; a tracking server that is down must not undo it
+                _log.warning("Could not close the MLflow run %s of stale trial %d: %s", run_id, trial.number, exc)

@@ -27,6 +27,7 @@ from optuna.trial import FrozenTrial
 
 from search.errors import StorageUnavailable, UsageError
 from search.locations import redact_url
+from search.parallel import transitions
 
 _log = logging.getLogger(__name__)
 
@@ -65,7 +66,6 @@ _RETRIED = (
     "set_trial_intermediate_value",
     "set_trial_user_attr",
     "set_trial_system_attr",
-    "_get_stale_trial_ids",
     # What Optuna's cache layer (which wraps every RDBStorage a study is given) calls directly.
     "_get_trials",
     "_set_trial_param",
@@ -173,48 +173,21 @@ class ResilientStorage(RDBStorage):
         return self._guard("create_new_trial", lambda: RDBStorage._create_new_trial(self, study_id, template_trial))
 
     def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
+        # Each change is one conditional UPDATE, so that one worker wins (see search.parallel.transitions).
         if state == optuna.trial.TrialState.RUNNING and values is None:
-            return retrying(lambda: self._claim(trial_id), what="claim a queued trial", url=self.url, window=self.window)
-        attempts = 0
+            return retrying(lambda: transitions.claim(self, trial_id), what="claim a queued trial", url=self.url,
+                            window=self.window)
+        if state.is_finished():
+            stamp = transitions.completion_stamp()  # the same for every retry of this one change
+            return retrying(lambda: transitions.finish(self, trial_id, state, values, stamp),
+                            what="set_trial_state_values", url=self.url, window=self.window)
+        return retrying(lambda: RDBStorage.set_trial_state_values(self, trial_id, state, values),
+                        what="set_trial_state_values", url=self.url, window=self.window)
 
-        def attempt() -> bool:
-            nonlocal attempts
-            attempts += 1
-            try:
-                return RDBStorage.set_trial_state_values(self, trial_id, state, values)
-            except optuna.exceptions.UpdateFinishedTrialError:
-                # A retry after a commit that did land finds the trial already finished in ``state``.
-                if attempts > 1 and RDBStorage.get_trial(self, trial_id).state == state:
-                    return True
-                raise
-
-        return retrying(attempt, what="set_trial_state_values", url=self.url, window=self.window)
-
-    def _claim(self, trial_id: int) -> bool:
-        """WAITING → RUNNING as one conditional UPDATE: exactly one of several workers racing for a queued
-        trial gets it. (Optuna reads the row ``FOR UPDATE`` first, which SQLite ignores: two processes could
-        both take the same trial.)"""
-        import datetime
-
-        import sqlalchemy
-        from optuna.storages._rdb import models  # the table Optuna's own RDBStorage maps
-        from optuna.trial import TrialState
-
-        session = self.scoped_session()
-        try:
-            result = session.execute(
-                sqlalchemy.update(models.TrialModel)
-                .where(models.TrialModel.trial_id == trial_id, models.TrialModel.state == TrialState.WAITING)
-                .values(state=TrialState.RUNNING, datetime_start=datetime.datetime.now())
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
-            return result.rowcount == 1
-        except Exception:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        grace = self.grace_period if self.grace_period is not None else 2 * (self.heartbeat_interval or 0)
+        return retrying(lambda: transitions.stale_trial_ids(self, study_id, grace), what="find stale trials",
+                        url=self.url, window=self.window)
 
     def record_heartbeat(self, trial_id: int) -> None:
         # Runs in Optuna's heartbeat thread: a failure there must not kill the thread with a traceback.
