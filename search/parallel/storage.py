@@ -34,8 +34,10 @@ _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_HEARTBEAT_S = 10  # a running trial writes a heartbeat this often
-DEFAULT_GRACE_S = 60  # ... and is declared dead after this long without one
 DEFAULT_RETRY_S = 60.0  # how long a vanished database is waited for
+# A running trial is declared dead after this long without a heartbeat: longer than an outage the retries
+# ride out plus a heartbeat interval, so that a database back within its window finds no live trial stale.
+DEFAULT_GRACE_S = int(DEFAULT_RETRY_S) + 3 * DEFAULT_HEARTBEAT_S
 CONNECT_RETRY_S = 5.0  # at start-up a wrong URL should fail fast, not after the whole window
 ENV_RETRY_S = "ACTIVATION_SEARCH_DB_RETRY_SECONDS"
 MAX_RETRIES_PER_TRIAL = 2  # a trial whose worker died is re-run at most this often

@@ -49,7 +49,7 @@ class RunConfig:
     gpus_per_trial: int | None = None  # None: 1 when GPUs are visible
     max_failures: int = 5  # stop after this many failed trials in a row
     heartbeat: int = 10  # seconds between a running trial's heartbeats
-    grace: int = 60  # seconds without a heartbeat after which a trial's worker is declared dead
+    grace: int = 90  # seconds without a heartbeat after which a trial's worker is declared dead (> retry + heartbeat)
     recycle_after: int | None = 50  # a worker process is replaced after this many trials (TF keeps memory)
     extra_tags: dict[str, str] = field(default_factory=dict)
 

@@ -34,7 +34,7 @@ class WorkerOptions:
     timeout: float | None = None
     max_failures: int = 5
     heartbeat: int = 10
-    grace: int = 60
+    grace: int = 90
     budgeted: bool = True
     max_trials: int | None = None  # exit after this many trials, to be replaced by a fresh process
     devices: tuple[str, ...] | None = None  # forced devices of each trial

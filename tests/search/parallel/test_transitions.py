@@ -157,3 +157,13 @@ def test_one_failing_retry_does_not_lose_the_other_stale_trials(url: str, caplog
     states = [t.state for t in study.get_trials()]
     assert states[:3] == [TrialState.FAIL] * 3 and states[3:] == [TrialState.WAITING] * 2
     assert "Could not re-queue stale trial" in caplog.text
+
+
+def test_the_default_grace_outlasts_an_outage_the_retries_ride_out() -> None:
+    """A ~50 s outage inside the 60 s retry window must not declare every live trial dead."""
+    from search.parallel.storage import DEFAULT_GRACE_S, DEFAULT_HEARTBEAT_S, DEFAULT_RETRY_S
+    from search.stages import RunConfig, WorkerOptions
+
+    for grace, heartbeat in ((DEFAULT_GRACE_S, DEFAULT_HEARTBEAT_S), (RunConfig().grace, RunConfig().heartbeat),
+                             (WorkerOptions("s", "x").grace, WorkerOptions("s", "x").heartbeat)):
+        assert grace > DEFAULT_RETRY_S + heartbeat
