@@ -21,3 +21,8 @@ class Terminated(KeyboardInterrupt):
 
 class StorageUnavailable(RunError):
     """The Optuna database stayed unreachable for the whole retry window."""
+
+
+class StorageRefused(UsageError):
+    """The Optuna database answers but refuses the work (read-only, disk full, no permission, no such
+    database): not an outage to wait out. The CLI says what is wrong in one line and exits with code 2."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from search.errors import RunError, StorageUnavailable
+from search.errors import RunError, StorageRefused, StorageUnavailable
 from search.parallel.stale import fail_stale
 from search.parallel.storage import NoQueuedTrials, exception_chain
 from search.study import USER_ATTR_FAIL_REASON
@@ -165,9 +165,10 @@ def _more_to_come(study: optuna.Study, poll_s: float) -> bool:
     return True
 
 
-def storage_failure(exc: BaseException) -> StorageUnavailable | None:
-    """The :class:`StorageUnavailable` behind ``exc`` (itself, or in its cause/context chain), if any."""
-    return next((e for e in exception_chain(exc) if isinstance(e, StorageUnavailable)), None)
+def storage_failure(exc: BaseException) -> StorageUnavailable | StorageRefused | None:
+    """The :class:`StorageUnavailable` or :class:`StorageRefused` behind ``exc`` (itself, or in its
+    cause/context chain), if any."""
+    return next((e for e in exception_chain(exc) if isinstance(e, (StorageUnavailable, StorageRefused))), None)
 
 
 def _states(study: optuna.Study) -> Counter[Any]:

@@ -25,7 +25,7 @@ import optuna
 from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial
 
-from search.errors import StorageUnavailable, UsageError
+from search.errors import StorageRefused, StorageUnavailable, UsageError
 from search.locations import redact_url
 from search.parallel import transitions
 
@@ -87,6 +87,18 @@ def is_connection_error(exc: BaseException) -> bool:
     )
 
 
+# What a database says when it is there but will not do the work: waiting does not help.
+_PERMANENT = ("readonly database", "read-only", "disk is full", "database or disk is full", "no space left",
+              "could not extend file", "permission denied", "password authentication failed", "does not exist",
+              "unable to open database file", "not authorized")
+
+
+def permanent_error(exc: BaseException) -> str | None:
+    """The driver's message when ``exc`` is a refusal that retrying cannot cure (see ``_PERMANENT``)."""
+    message = _driver_message(exc)
+    return message if any(p in message.lower() for p in _PERMANENT) else None
+
+
 def exception_chain(exc: BaseException) -> Iterator[BaseException]:
     """``exc``, then its cause (or else context), and so on; each once, even if the chain loops."""
     seen: set[int] = set()
@@ -112,6 +124,12 @@ def retrying(call: Callable[[], T], *, what: str, url: str, window: float, sleep
         try:
             return call()
         except Exception as exc:
+            refused = permanent_error(exc)
+            if refused is not None:
+                raise StorageRefused(
+                    f"Optuna storage {redact_url(url)} refused to {what}: {refused}; the study is intact: fix the "
+                    f"storage (permissions, free space, the database's name) and rerun with the same --study."
+                ) from exc
             if not is_connection_error(exc):
                 raise
             waited = time.monotonic() - started
@@ -203,6 +221,9 @@ class ResilientStorage(RDBStorage):
         try:
             return call()
         except Exception as exc:
+            refused = permanent_error(exc)
+            if refused is not None:
+                raise StorageRefused(f"Optuna storage {redact_url(self.url)} refused to {what}: {refused}.") from exc
             if is_connection_error(exc):
                 raise StorageUnavailable(
                     f"Optuna storage {redact_url(self.url)} unreachable ({what}: {_driver_message(exc)}); the study "
@@ -230,6 +251,8 @@ def open_storage(url: str, **options: Any) -> ResilientStorage:
     unwritable file is a :class:`UsageError` naming the URL (without its password)."""
     try:
         return ResilientStorage(url, **options)
+    except StorageRefused:
+        raise
     except StorageUnavailable as exc:
         raise UsageError(f"Cannot open Optuna storage {redact_url(url)!r}: {exc}") from exc
     except Exception as exc:

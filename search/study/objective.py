@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from search.errors import StorageUnavailable, Terminated
+from search.errors import StorageRefused, StorageUnavailable, Terminated
 from search.study.attrs import (
     USER_ATTR_BASELINE,
     USER_ATTR_FAIL_REASON,
@@ -118,7 +118,7 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             raise
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}".strip()
-            if not isinstance(exc, StorageUnavailable):  # else it could only wait out the retry window again
+            if not isinstance(exc, (StorageUnavailable, StorageRefused)):  # the storage would fail again
                 trial.set_user_attr(USER_ATTR_FAIL_REASON, reason[:1000])
             raise
         finally:

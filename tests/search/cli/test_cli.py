@@ -301,3 +301,21 @@ def test_run_repeats_runs_each_seed_as_its_own_study_then_pools_them(tmp_path: P
     runs = client.search_runs([client.get_experiment_by_name("activation-search/iris").experiment_id],
                               filter_string="tags.role = 'repeats'")
     assert len(runs) == 1 and f"pooled verdict: MLflow run {runs[0].info.run_id}" in proc.stdout
+
+
+def test_a_read_only_database_is_refused_at_once_with_one_line_not_waited_out(tmp_path: Path,
+                                                                              capsys: pytest.CaptureFixture[str],
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """"attempt to write a readonly database" is no outage: no minute of retries, no "unreachable", exit 2."""
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    optuna.create_study(study_name="ro", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
+    read_only = f"sqlite:///file:{tmp_path / 'optuna.db'}?mode=ro&uri=true"
+    started = time.monotonic()
+    code = main(["run", "--dataset", "iris", "--study", "ro", "--storage", read_only,
+                 "--tracking-uri", stores(tmp_path)[1]])
+    assert code == 2 and time.monotonic() - started < 30
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: Optuna storage ") and "refused to" in last and "readonly database" in last
+    assert "unreachable" not in last and not (tmp_path / "mlflow.db").exists()
