@@ -35,6 +35,8 @@ def open_study(
         existing = None
 
     if existing is not None:
+        if _unclaimed(existing):  # created, then cut short before its identity was written: adopt it
+            return _claim_identity(existing, identity), True
         _check_identity(name, existing, identity)
         return existing, False
 
@@ -46,19 +48,41 @@ def open_study(
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
         _check_identity(name, study, identity)
         return study, False
+    return _claim_identity(study, identity), True
+
+
+def _claim_identity(study: optuna.Study, identity: Mapping[str, Any]) -> optuna.Study:
     for key, value in identity.items():
         study.set_user_attr(key, value)
-    return study, True
+    return study
+
+
+def _unclaimed(study: optuna.Study) -> bool:
+    """A study with no trials and no identity at all: one whose creation was interrupted (or an empty study
+    made elsewhere), safe to take over as new."""
+    return not study.get_trials(deepcopy=False) and not any(k in study.user_attrs for k in IDENTITY_KEYS)
 
 
 def _check_identity(name: str, study: optuna.Study, identity: Mapping[str, Any]) -> None:
+    """Every identity key this run has must be stored, and equal; the study must optimise this run's way."""
     stored = study.user_attrs
+    missing = [key for key in IDENTITY_KEYS if key in identity and key not in stored]
+    if missing:
+        raise UsageError(
+            f"Study {name!r} has trials but no record of its {', '.join(missing)} (made by another tool, or by an "
+            f"older version): its trials could be about other data; use another --study name."
+        )
     for key in IDENTITY_KEYS:
-        if key in identity and key in stored and stored[key] != identity[key]:
+        if key in identity and stored[key] != identity[key]:
             raise UsageError(
                 f"Study {name!r} was created with {key}={_short(stored[key])}, but this run has "
                 f"{key}={_short(identity[key])}; use another --study name to start a new study."
             )
+    if "direction" in identity and study.direction.name.lower() != identity["direction"]:
+        raise UsageError(
+            f"Study {name!r} is set to {study.direction.name.lower()}, but this run's metric is to "
+            f"{identity['direction']}; use another --study name."
+        )
 
 
 def trial_records(study: optuna.Study) -> list[TrialRecord]:
