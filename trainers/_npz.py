@@ -95,6 +95,8 @@ def arrays_to_dataset(
         if array is not None and array.dtype.kind not in "biuf":
             raise DataError(f"Array {key!r} of {where} has dtype {array.dtype}; features must be numeric.")
     x = x.reshape(-1, 1) if x.ndim == 1 else x
+    if int(np.prod(x.shape[1:])) == 0:
+        raise DataError(f"Array {x_key!r} of {where} has no features (shape {x.shape}); every row needs at least one.")
     if not impute:
         for key, array in ((x_key, x), ("x_test", x_test)):
             if array is not None and array.dtype.kind == "f":

@@ -65,6 +65,8 @@ def read_table(
                 **options,
             )
             header = _has_header(head)
+        if header:
+            _check_unique_columns(path, options)
         frame = pd.read_csv(path, header=0 if header else None, na_values=["?"], **options)
     except pd.errors.EmptyDataError:
         raise DataError(f"Dataset file is empty: {path}") from None
@@ -85,6 +87,18 @@ def read_table(
     return frame_to_dataset(
         frame, target=target, where=where, name=name, source=where, task=task, impute=impute, target_hint=hint
     )
+
+
+def _check_unique_columns(path: Path, options: dict[str, object]) -> None:
+    """pandas renames a repeated header name ``a`` to ``a.1`` without a word: refuse it instead."""
+    import pandas as pd
+
+    names = [str(c).strip() for c in pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False,
+                                                 **options).iloc[0]]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"Dataset file {path} repeats the column name{'s' if len(repeated) > 1 else ''} "
+                        f"{', '.join(map(repr, repeated))} in its header; give every column its own name.")
 
 
 def _head(path: Path, n_lines: int) -> str:

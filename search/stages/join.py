@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from search.errors import UsageError
-from search.locations import redact_url
+from search.locations import redact_url, require_existing_storage
 from search.stages.data import PreparedData, load_data
 from search.stages.study import quiet_libraries
 
@@ -54,6 +54,7 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
 
         # Before the data and the space signature (which builds models) initialise TensorFlow.
         trainers.ensure_logical_cpus(options.devices)
+    require_existing_storage(options.storage)
     tracking_uri = resolve_tracking_uri(options.tracking_uri)
     storage = open_shared_storage(options.storage, tracking_uri=tracking_uri, heartbeat=options.heartbeat,
                                   grace=options.grace)

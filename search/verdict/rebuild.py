@@ -4,13 +4,14 @@ training), compare datasets or pool repeated runs, and write the files."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from search.errors import UsageError
-from search.locations import redact_url
+from search.locations import redact_url, require_existing_storage
 from search.study import TrialRecord, trial_records
 from search.verdict.artifacts import study_files
 from search.verdict.datasets import cross_dataset
@@ -41,6 +42,7 @@ def _load_evaluated(study_name: str, storage: str) -> Any:
     """The stored study, refused (one line) when it is missing or has no verdict yet."""
     import optuna
 
+    require_existing_storage(storage)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         study = optuna.load_study(study_name=study_name, storage=storage)
@@ -205,11 +207,18 @@ def _write(output: Path, studies: Sequence[StoredStudy], comparison: dict[str, A
     """All files are rendered first and then written, so a failure leaves no half-written folder."""
     files: dict[str, str | bytes] = {}
     for study in studies:
-        prefix = "" if len(studies) == 1 else f"{study.name}/"
+        prefix = "" if len(studies) == 1 else f"{folder_name(study.name)}/"
         files.update({f"{prefix}{name}": content for name, content in study.files().items()})
     if comparison is not None:
         files.update(comparison_files(comparison))
     _write_files(output, files)
+
+
+def folder_name(study_name: str) -> str:
+    """A study's folder under ``--output``: its name with anything but letters, digits, ``.``, ``_`` and ``-``
+    replaced, so that no name (``../x``, ``/etc``) writes outside the folder."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", study_name).strip(".")
+    return safe or "study"
 
 
 def _write_files(output: Path, files: dict[str, str | bytes]) -> None:

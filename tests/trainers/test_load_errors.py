@@ -219,3 +219,17 @@ def test_too_few_rows_in_a_class(tmp_path: Path) -> None:
         "Class 'rare' of dataset 't' has only 2 row(s); stratified train/validation/test splitting needs at "
         "least 3 per class."
     )
+
+
+def test_a_repeated_header_name_is_refused_not_renamed(tmp_path: Path) -> None:
+    """pandas would silently read ``a,a,label`` as columns ``a`` and ``a.1``."""
+    path = write(tmp_path / "dup.csv", "a,a,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+    assert load_error(path) == (f"Dataset file {path} repeats the column name 'a' in its header; give every "
+                                "column its own name.")
+
+
+def test_an_npz_with_zero_features_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "zero.npz"
+    np.savez(path, x=np.zeros((10, 0)), y=np.arange(10) % 2)
+    assert load_error(path) == (f"Array 'x' of {path} has no features (shape (10, 0)); every row needs at "
+                                "least one.")

@@ -252,3 +252,34 @@ def test_report_repeats_pools_stored_runs_of_one_dataset_and_logs_them(tmp_path:
     assert "must be on one dataset" in capsys.readouterr().err
     assert main([*base, "--study", "run0"]) == 2
     assert capsys.readouterr().err.strip() == "error: --repeats pools repeated runs: give at least two --study."
+
+
+def test_report_and_worker_refuse_a_mistyped_sqlite_path_and_create_nothing(tmp_path: Any, capsys: Any,
+                                                                           monkeypatch: Any) -> None:
+    from search.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for command in (["report", "--study", "s"], ["worker", "--study", "s"]):
+        assert main([*command, "--storage", "sqlite:///typo.db"]) == 2
+        assert capsys.readouterr().err.strip() == (
+            "error: No Optuna storage at typo.db: the file does not exist (is --storage mistyped?).")
+        assert not (tmp_path / "typo.db").exists()
+
+
+def test_report_output_keeps_every_study_inside_the_folder_whatever_its_name(tmp_path: Any, capsys: Any) -> None:
+    import optuna
+
+    from search.cli import main
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    names = ["../evil", str(tmp_path / "abs")]
+    for s, name in enumerate(names):
+        study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+        study.set_user_attr("dataset", f"data{s}")
+        study.set_user_attr("evaluation", record(CLEAR_CHAIN, seed=s))
+    out = tmp_path / "out"
+    argv = ["report", "--storage", storage, "--output", str(out), "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}"]
+    assert main([*argv, "--study", names[0], "--study", names[1]]) == 0
+    written = {p.resolve() for p in tmp_path.rglob("report.md")}
+    assert written and all(out.resolve() in p.parents for p in written)
+    assert not (tmp_path / "evil").exists() and not (tmp_path / "abs" / "report.md").exists()
