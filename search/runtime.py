@@ -1,5 +1,5 @@
 """What the training commands need of the Python environment: TensorFlow installed (from the ``cpu`` or
-``gpu`` extra), and its C++ start-up lines quiet."""
+``gpu`` extra), its C++ start-up lines quiet, and which process this is (and whether another is alive)."""
 
 from __future__ import annotations
 
@@ -25,3 +25,31 @@ def require_tensorflow(find_spec: Callable[[str], Any] = importlib.util.find_spe
 def quiet_tensorflow() -> None:
     """TensorFlow's C++ start-up lines are noise for a CLI user; set before TensorFlow is imported."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def process_id() -> str:
+    """``host:pid`` of this process, as runs and trials record who ran them."""
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_alive_here(process: str) -> bool | None:
+    """Whether the process ``host:pid`` is alive: ``None`` when it ran on another host (not knowable here);
+    a zombie (dead, not yet reaped) counts as dead."""
+    import socket
+
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except OSError:
+        return True

@@ -16,7 +16,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ TAG_TRIAL = "optuna.trial_number"
 TAG_STORAGE = "optuna.storage"
 TAG_FAMILY = "family"
 TAG_STATE = "state"
+TAG_COORDINATOR = "coordinator"  # host:pid of the `search run` process that owns a parent run
 TAG_FAIL_REASON = "fail_reason"
 TAG_PARENT = "mlflow.parentRunId"
 TAG_RUN_NAME = "mlflow.runName"
@@ -128,6 +129,21 @@ class Tracker:
             return
         self._log(run_id, tags={TAG_STATE: "killed", TAG_FAIL_REASON: reason})
         self.client.set_terminated(run_id, status="KILLED")
+
+    def close_orphaned_parent(self, run_id: str, *, alive: Callable[[str], bool | None]) -> bool:
+        """Close a study's parent run left RUNNING by a coordinator that died (SIGKILL, a lost machine) as
+        KILLED, with the reason; ``alive(host:pid)`` says whether its coordinator still runs (``None``: it
+        ran elsewhere, so it is left alone). Returns whether it was closed."""
+        run = self.client.get_run(run_id)
+        if run.info.status != "RUNNING":
+            return False
+        coordinator = run.data.tags.get(TAG_COORDINATOR)
+        if coordinator is not None and alive(coordinator) is not False:
+            return False
+        who = f"its coordinator ({coordinator})" if coordinator else "its coordinator"
+        self._log(run_id, tags={TAG_FAIL_REASON: f"{who} died without closing it; closed by the next run."})
+        self.client.set_terminated(run_id, status="KILLED")
+        return True
 
     def log_dataset(
         self,

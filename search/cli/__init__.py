@@ -40,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # A closed terminal (SIGHUP) stops the run as SIGTERM does: trials marked, runs closed, workers stopped.
+    previous_hup = signal.signal(signal.SIGHUP, _raise_terminated)
     try:
         return int(args.handler(args))
     except UsageError as exc:
@@ -56,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGHUP, previous_hup)
 
 
 def _raise_terminated(signum: int, frame: object) -> None:

@@ -65,6 +65,9 @@ def handle(args: argparse.Namespace) -> int:
         grace=args.grace, budgeted=not args.unbudgeted, max_trials=args.max_trials,
         devices=tuple(args.devices) if args.devices else None, verdict_only=args.verdict_only,
     )  # fmt: skip
+    from search.parallel import watch_coordinator
+
+    watch_coordinator()  # a pool's worker stops within seconds of its coordinator's death
     try:
         stats = run_worker(options, console)
     except DataError as exc:

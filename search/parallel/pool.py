@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 EXIT_RECYCLE = 75  # a worker stopped after --max-trials with work left: start a fresh one
 ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # the storage URL travels in the environment: it may hold a password
+ENV_COORDINATOR = "ACTIVATION_SEARCH_COORDINATOR_PID"  # a pool worker stops when this process is gone
+WATCH_S = 1.0  # how often a pool worker checks that its coordinator is alive
 STOP_GRACE_S = 60.0  # after Ctrl-C/SIGTERM, how long workers get to close their trials
 
 
@@ -54,7 +57,7 @@ class WorkerPool:
         self.restarts = 0
 
     def _start(self, i: int) -> subprocess.Popen[bytes]:
-        env = self._plans[i].env({**os.environ, ENV_STORAGE: self._storage_url})
+        env = self._plans[i].env({**os.environ, ENV_STORAGE: self._storage_url, ENV_COORDINATOR: str(os.getpid())})
         with open(self._logs / f"worker-{self._plans[i].index}.log", "ab") as log:
             # Own session: a Ctrl-C at the terminal reaches the pool, which forwards it exactly once.
             return subprocess.Popen(self._commands[i], env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -83,6 +86,9 @@ class WorkerPool:
                 time.sleep(poll_s)
         except KeyboardInterrupt as exc:
             self.stop(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+            raise
+        except BaseException:  # any other failure here must not leave workers training on their own
+            self.stop(signal.SIGTERM)
             raise
         self._raise_for_failures()
         shutil.rmtree(self._logs, ignore_errors=True)
@@ -118,6 +124,25 @@ class WorkerPool:
             return "no log"
         errors = [line for line in lines if line.startswith("error:")]
         return (errors or lines or ["no output"])[-1][:300]
+
+
+def watch_coordinator(environ: dict[str, str] | None = None, interval_s: float = WATCH_S) -> threading.Thread | None:
+    """In a pool worker: a daemon thread that sends this process SIGTERM (its trial is marked, its runs
+    closed) as soon as the coordinator that started it is gone (SIGKILL, a closed terminal): the worker is
+    re-parented, so its parent pid changes. ``None`` outside a pool."""
+    pid = (environ if environ is not None else os.environ).get(ENV_COORDINATOR)
+    if not pid or os.getppid() != int(pid):
+        return None
+
+    def watch() -> None:
+        while os.getppid() == int(pid):
+            time.sleep(interval_s)
+        print(f"error: the coordinator (pid {pid}) is gone; stopping this worker.", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=watch, name="coordinator-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def _describe(code: int) -> str:

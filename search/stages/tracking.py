@@ -7,9 +7,10 @@ its parent runs (``mlflow_parent_run_ids``) so a joining worker finds the latest
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from search.locations import redact_url
+from search.runtime import is_alive_here, process_id
 
 if TYPE_CHECKING:
     from search.stages.config import RunConfig
@@ -28,9 +29,10 @@ class ParentRun:
 def start_parent_run(config: RunConfig, data: PreparedData, opened: OpenedStudy, n_workers: int) -> ParentRun:
     """Create (or find) the experiment, start the parent run, log the dataset, and record the run on the study."""
     from search.study import USER_ATTR_PARENT_RUNS
-    from search.tracking import Tracker
+    from search.tracking import TAG_COORDINATOR, Tracker
 
     tracker = Tracker(opened.tracking_uri)
+    close_orphaned_parents(tracker, opened.study)
     dataset, splits = data.dataset, data.splits
     experiment_id = tracker.experiment_id(config.experiment or f"activation-search/{dataset.name}")
     params = {k: v for k, v in asdict(config).items() if k not in ("extra_tags", "storage", "tracking_uri")}
@@ -47,6 +49,7 @@ def start_parent_run(config: RunConfig, data: PreparedData, opened: OpenedStudy,
             "dataset.source": dataset.source,
             "dataset.fingerprint": splits.fingerprint,
             "role": "study",
+            TAG_COORDINATOR: process_id(),
             **config.extra_tags,
         },
     )
@@ -62,3 +65,18 @@ def start_parent_run(config: RunConfig, data: PreparedData, opened: OpenedStudy,
     study = opened.study
     study.set_user_attr(USER_ATTR_PARENT_RUNS, [*study.user_attrs.get(USER_ATTR_PARENT_RUNS, []), run_id])
     return ParentRun(tracker, experiment_id, run_id)
+
+
+def close_orphaned_parents(tracker: Tracker, study: Any) -> list[str]:
+    """The study's earlier parent runs still RUNNING whose coordinator died on this host (or recorded none):
+    closed as KILLED with the reason, so that no run stays RUNNING forever. Returns their ids."""
+    from search.study import USER_ATTR_PARENT_RUNS
+
+    closed = []
+    for run_id in study.user_attrs.get(USER_ATTR_PARENT_RUNS, []):
+        try:
+            if tracker.close_orphaned_parent(run_id, alive=is_alive_here):
+                closed.append(run_id)
+        except Exception:  # a run deleted from MLflow (or another tracking server) is none of this run's business
+            continue
+    return closed

@@ -161,3 +161,33 @@ def test_dataset_is_recorded_with_its_fingerprint_for_each_split(tracker: Tracke
     assert {i.dataset.digest for i in inputs} == {"ab" * 16}
     assert sorted(i.dataset.name for i in inputs) == ["digits:test", "digits:training", "digits:validation"]
     assert sorted(json.loads(i.dataset.profile)["num_rows"] for i in inputs) == [2, 3, 10]
+
+
+def test_a_parent_run_whose_coordinator_died_is_closed_by_the_next_run(tracker: Tracker) -> None:
+    """SIGKILL of `search run` leaves its parent run RUNNING: the next run closes it as KILLED with the reason,
+    and leaves alone a run whose coordinator lives (here, or on another host: not knowable from here)."""
+    import socket
+    import subprocess
+    import sys
+
+    import optuna
+
+    from search.runtime import is_alive_here, process_id
+    from search.stages.tracking import close_orphaned_parents
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    experiment = tracker.experiment_id("orphans")
+    coordinators = {"dead": f"{socket.gethostname()}:{dead.pid}", "alive": process_id(), "elsewhere": "other-host:1"}
+    runs = {name: tracker.start_parent(experiment, run_name=name, params={}, tags={"role": "study", "coordinator": c})
+            for name, c in coordinators.items()}
+    runs["untagged"] = tracker.start_parent(experiment, run_name="old", params={}, tags={"role": "study"})
+    study = optuna.create_study()
+    study.set_user_attr("mlflow_parent_run_ids", [*runs.values(), "no-such-run"])
+    assert is_alive_here(coordinators["dead"]) is False and is_alive_here(coordinators["elsewhere"]) is None
+    assert sorted(close_orphaned_parents(tracker, study)) == sorted([runs["dead"], runs["untagged"]])
+    client = MlflowClient(tracker.tracking_uri)
+    status = {name: client.get_run(run_id).info.status for name, run_id in runs.items()}
+    assert status == {"dead": "KILLED", "alive": "RUNNING", "elsewhere": "RUNNING", "untagged": "KILLED"}
+    reason = client.get_run(runs["dead"]).data.tags["fail_reason"]
+    assert reason == f"its coordinator ({coordinators['dead']}) died without closing it; closed by the next run."

@@ -220,6 +220,44 @@ def running_job(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
     return None
 
 
+def live_workers(study: str) -> list[int]:
+    """Pids of ``search worker`` processes of ``study`` still alive (zombies, already dead, do not count)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            state = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("State:"))
+        except (OSError, StopIteration):
+            continue
+        if b"worker" in argv and study.encode() in argv and "Z" not in state.split()[1]:
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.slow
+def test_workers_stop_within_seconds_when_their_coordinator_is_killed_and_a_rerun_completes(tmp_path: Path) -> None:
+    storage, _ = stores(tmp_path)
+    args = ("run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "3", "--epochs", "30", "--seeds", "0",
+            "--pruner", "none", "--workers", "2", "--heartbeat", "1", "--grace", "4", "--study", "orphan")
+    proc = start_cli(tmp_path, *args)
+    wait_for(lambda: running_trial_past_first_epoch(storage, "orphan"), proc)
+    assert len(live_workers("orphan")) == 2
+    proc.kill()  # SIGKILL: the coordinator can do nothing about it
+    proc.communicate(timeout=60)
+    deadline = time.monotonic() + 20
+    while live_workers("orphan") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert live_workers("orphan") == []  # no worker trains on without its coordinator
+    again = start_cli(tmp_path, *args)  # the same command resumes: the cut-off trials are retried
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err[-3000:]
+    study = optuna.load_study(study_name="orphan", storage=storage)
+    assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
+    assert len(study.get_trials(states=FINISHED)) == 12
+
+
 @pytest.mark.slow
 def test_a_worker_killed_during_the_verdict_has_its_retraining_re_queued_and_the_verdict_completes(tmp_path: Path) -> None:
     storage, _ = stores(tmp_path)
