@@ -94,7 +94,12 @@ _PERMANENT = ("readonly database", "read-only", "disk is full", "database or dis
 
 
 def permanent_error(exc: BaseException) -> str | None:
-    """The driver's message when ``exc`` is a refusal that retrying cannot cure (see ``_PERMANENT``)."""
+    """The driver's message when ``exc`` is the database refusing in a way retrying cannot cure (see
+    ``_PERMANENT``); only errors from the database driver count (not, say, Optuna's "Record does not exist")."""
+    import sqlalchemy.exc as sa
+
+    if not any(isinstance(e, sa.DBAPIError) for e in exception_chain(exc)):
+        return None
     message = _driver_message(exc)
     return message if any(p in message.lower() for p in _PERMANENT) else None
 

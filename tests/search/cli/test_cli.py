@@ -319,3 +319,14 @@ def test_a_read_only_database_is_refused_at_once_with_one_line_not_waited_out(tm
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("error: Optuna storage ") and "refused to" in last and "readonly database" in last
     assert "unreachable" not in last and not (tmp_path / "mlflow.db").exists()
+
+
+def test_only_the_database_driver_s_refusals_are_permanent() -> None:
+    import sqlalchemy.exc as sa
+
+    from search.parallel.storage import permanent_error
+
+    assert permanent_error(KeyError("Record does not exist.")) is None  # Optuna's: a missing study, not a refusal
+    driver = sa.OperationalError("INSERT", {}, Exception("attempt to write a readonly database"))
+    assert permanent_error(driver) == "attempt to write a readonly database"
+    assert permanent_error(sa.OperationalError("SELECT", {}, Exception("connection refused"))) is None

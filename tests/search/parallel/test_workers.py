@@ -162,6 +162,7 @@ def test_consecutive_failures_stop_the_run_with_a_clear_error(tmp_path: Path) ->
 
 
 def test_the_worker_command_refuses_a_missing_study(tmp_path: Path) -> None:
+    optuna.create_study(study_name="other", storage=stores(tmp_path)[0])  # the storage exists, the study does not
     proc = start_cli(tmp_path, "worker", "--study", "nope")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
