@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 import spaces
+from tests.shared_data import SHARED, shared_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
-MNIST = ROOT.parent / "shared" / "datasets" / "mnist" / "mnist.npz"
+MNIST = SHARED / "mnist" / "mnist.npz"
 MNIST_SHAPE = {"input_shape": (28, 28), "n_outputs": 10}
 
 
@@ -222,8 +223,7 @@ def test_saved_cnn_reloads(tmp_path):
 
 @pytest.mark.slow
 def test_learns_mnist_from_2000_images():
-    if not MNIST.exists():
-        pytest.skip(f"shared dataset not found at {MNIST}")
+    shared_dataset("mnist/mnist.npz")
     with np.load(MNIST, allow_pickle=False) as data:
         x_train, y_train = data["x_train"][:2000], data["y_train"][:2000]
         x_val, y_val = data["x_test"][:1000], data["y_test"][:1000]
@@ -240,8 +240,7 @@ def test_learns_mnist_from_2000_images():
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # KT reloads weights only
 def test_runs_as_a_keras_tuner_hypermodel(tmp_path):
-    if not MNIST.exists():
-        pytest.skip(f"shared dataset not found at {MNIST}")
+    shared_dataset("mnist/mnist.npz")
     with np.load(MNIST, allow_pickle=False) as data:
         x, y = data["x_train"][:600].astype("float32") / 255.0, data["y_train"][:600].astype("int64")
     tuner = kt.RandomSearch(
@@ -266,6 +265,7 @@ def test_runs_as_a_keras_tuner_hypermodel(tmp_path):
 LIGHT = """
 import sys
 import spaces
+from tests.shared_data import SHARED, shared_dataset
 spaces.CNNBuilder(input_shape=(28, 28), n_outputs=10)
 assert type(spaces.builder_for((32, 32, 3), 10)).__name__ == "CNNBuilder"
 assert type(spaces.builder_for((64,), 10)).__name__ == "MLPBuilder"

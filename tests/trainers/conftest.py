@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import trainers
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
-
-def shared_dataset(relative: str) -> Path:
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"shared dataset {relative} not found at {path}")
-    return path
+from tests.shared_data import SHARED, shared_dataset  # noqa: F401  (the trainer tests import it from here)
 
 
 @pytest.fixture(scope="session")

@@ -448,6 +448,7 @@ def test_workers_racing_for_queued_trials_never_take_the_same_one(tmp_path: Path
     study = optuna.create_study(storage=ResilientStorage(url, heartbeat_interval=None), study_name="race")
     enqueue_slots(study, plan_slots(("a",), 60))
     taken: list[int] = []
+    errors: list[BaseException] = []
 
     def worker() -> None:
         storage = ResilientStorage(url, heartbeat_interval=None)
@@ -460,10 +461,14 @@ def test_workers_racing_for_queued_trials_never_take_the_same_one(tmp_path: Path
                 mine.tell(trial, 0.0)
         except NoQueuedTrials:
             pass
+        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=120)
+    assert not errors, errors
+    assert not any(t.is_alive() for t in threads)
     assert sorted(taken) == list(range(60))  # each queued trial taken exactly once
