@@ -48,6 +48,20 @@ def resolve_tracking_uri(explicit: str | None) -> str:
     return explicit or mlflow.get_tracking_uri()
 
 
+def check_tracking(uri: str) -> None:
+    """That MLflow can use ``uri`` (one query against it), before anything is created: a bad URI (MLflow 3
+    refuses ``file:`` stores) is a one-line :class:`~search.errors.UsageError`, not a traceback after the
+    study exists."""
+    from search.errors import UsageError
+    from search.locations import redact_url
+
+    try:
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+    except Exception as exc:
+        first = (str(exc).strip().split(". ")[0] or type(exc).__name__).splitlines()[0]
+        raise UsageError(f"Cannot use MLflow tracking URI {redact_url(uri)!r}: {first}.") from exc
+
+
 class Tracker:
     """A thin, typed face over :class:`MlflowClient` for the runs this project writes."""
 

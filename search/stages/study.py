@@ -54,7 +54,7 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
     """
     from search.parallel import open_shared_storage
     from search.study import make_pruner, make_sampler, open_study
-    from search.tracking import resolve_tracking_uri
+    from search.tracking import check_tracking, resolve_tracking_uri
     from spaces import builder_for
 
     quiet_libraries()
@@ -66,6 +66,7 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
                                   grace=config.grace)
     if config.trials == 0:
         _require_trials(name, storage, config.storage)
+    check_tracking(tracking_uri)  # before the study exists: a bad URI must not leave a study behind
     study, created = open_study(
         name=name,
         storage=storage,

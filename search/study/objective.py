@@ -85,7 +85,11 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             trial_number=trial.number,
             tags={"worker": WORKER_ID, **({"baseline": "true"} if baseline else {})},
         )
-        trial.set_user_attr(USER_ATTR_RUN_ID, run_id)
+        try:
+            trial.set_user_attr(USER_ATTR_RUN_ID, run_id)  # so that whoever finds the trial dead closes the run
+        except BaseException:  # SIGTERM or the storage gone before the id was recorded: close the run here
+            ctx.tracker.close_killed_trial(run_id, reason="Stopped before the trial's run id was recorded.")
+            raise
         trial.set_user_attr(USER_ATTR_WORKER, WORKER_ID)
         family = assign_family(trial, ctx.families)
         trial.set_user_attr(USER_ATTR_FAMILY, family)

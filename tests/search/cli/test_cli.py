@@ -318,7 +318,8 @@ def test_a_read_only_database_is_refused_at_once_with_one_line_not_waited_out(tm
     assert code == 2 and time.monotonic() - started < 30
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("error: Optuna storage ") and "refused to" in last and "readonly database" in last
-    assert "unreachable" not in last and not (tmp_path / "mlflow.db").exists()
+    assert "unreachable" not in last
+    assert optuna.load_study(study_name="ro", storage=f"sqlite:///{tmp_path / 'optuna.db'}").user_attrs == {}
 
 
 def test_only_the_database_driver_s_refusals_are_permanent() -> None:
@@ -330,3 +331,18 @@ def test_only_the_database_driver_s_refusals_are_permanent() -> None:
     driver = sa.OperationalError("INSERT", {}, Exception("attempt to write a readonly database"))
     assert permanent_error(driver) == "attempt to write a readonly database"
     assert permanent_error(sa.OperationalError("SELECT", {}, Exception("connection refused"))) is None
+
+
+def test_a_tracking_uri_mlflow_refuses_is_one_line_before_any_study_exists(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow 3 refuses ``file:`` stores: that used to be a traceback after the study was created, and the
+    re-run then never queued the Keras-default trials."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    storage = stores(tmp_path)[0]
+    code = main(["run", "--dataset", "iris", "--study", "t", "--storage", storage, "--tracking-uri", "file:./mlruns"])
+    assert code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: Cannot use MLflow tracking URI 'file:./mlruns': ")
+    assert "t" not in optuna.get_all_study_names(storage)

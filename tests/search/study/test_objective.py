@@ -104,3 +104,25 @@ def test_complete_trial_returns_the_validation_score(tmp_path: Path, splits: tra
         assert run.data.metrics["final_val_accuracy"] == pytest.approx(trial.value)
         assert run.data.params["seed"] == str(3 + trial.number)
         assert {"time_build_s", "time_fit_s", "time_evaluate_s", "n_params"} <= set(run.data.metrics)
+
+
+def test_a_stop_before_the_run_id_is_recorded_leaves_no_mlflow_run_running(tmp_path: Path, splits: trainers.Splits,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM (or the storage gone) between creating the trial's MLflow run and recording its id on the trial:
+    nobody could find the run to close it later, so the objective closes it itself."""
+    from search.errors import Terminated
+
+    ctx = context(tmp_path, splits, ("relu",), epochs=1)
+    study = optuna.create_study(direction="maximize")
+    real = optuna.Trial.set_user_attr
+
+    def stopped(self: optuna.Trial, key: str, value: Any) -> None:
+        if key == "mlflow_run_id":
+            raise Terminated()
+        real(self, key, value)
+
+    monkeypatch.setattr(optuna.Trial, "set_user_attr", stopped)
+    with pytest.raises(Terminated):
+        study.optimize(make_objective(ctx), n_trials=1)
+    runs = ctx.tracker.client.search_runs([ctx.experiment_id], filter_string="tags.role = 'trial'")
+    assert len(runs) == 1 and runs[0].info.status == "KILLED"
