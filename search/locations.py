@@ -5,11 +5,22 @@ from __future__ import annotations
 import re
 
 DEFAULT_STORAGE = "sqlite:///optuna.db"
+ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # the storage URL from the environment: it may hold a password
+
+
+# Query parameters that carry a secret in database and tracking URLs (libpq's password, tokens).
+_SECRET_PARAMS = ("password", "passwd", "pwd", "sslpassword", "token", "access_token", "secret", "api_key")
+# The password runs to the URL's last "@" (an unencoded "@" in it must not leave its tail in plain view).
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][\w+.-]*://)(?P<user>[^@/?#:]*):(?P<password>.*)@(?=[^@]*$)")
+_QUERY_SECRET = re.compile(r"(?i)([?&](?:" + "|".join(_SECRET_PARAMS) + r")=)[^&#]*")
 
 
 def redact_url(url: str) -> str:
-    """The storage URL without its password, fit for logs and MLflow tags."""
-    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", url)
+    """A storage or tracking URL with every secret hidden, fit for logs, output and MLflow tags: the password
+    of its user info (whatever characters it holds: ``user:p/w@``, ``:pw@``) and secret query parameters
+    (``?password=``)."""
+    redacted = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", url, count=1)
+    return _QUERY_SECRET.sub(r"\1***", redacted)
 
 
 def sqlite_file(url: str) -> str | None:

@@ -59,6 +59,19 @@ class Postgres:
     def stop(self) -> None:
         self.pg_ctl("-m", "fast", "-w", "stop")
 
+    def password_role(self, role: str, password: str, database: str) -> str:
+        """A login role that must give its password (scram-sha-256 from 127.0.0.1), owning a new database;
+        returns its URL, password included."""
+        sql = f"CREATE ROLE {role} LOGIN PASSWORD '{password}'; CREATE DATABASE {database} OWNER {role};"
+        for statement in sql.split("; "):
+            subprocess.run([*self.user, str(self.bin / "psql"), "-h", str(self.data), "-p", str(self.port), "-U",
+                            "postgres", "-d", "postgres", "-c", statement], check=True, capture_output=True, timeout=60)
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"host all {role} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self.pg_ctl("reload")
+        time.sleep(0.5)  # the postmaster re-reads pg_hba.conf on SIGHUP
+        return f"postgresql://{role}:{password}@127.0.0.1:{self.port}/{database}"
+
     def create_database(self, name: str) -> None:
         subprocess.run([*self.user, str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
                         "postgres", name], check=True, capture_output=True, timeout=60)

@@ -71,3 +71,27 @@ def fraction(text: str) -> float:
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, but got {value}")
     return value
+
+
+def url(text: str) -> str:
+    """A storage or tracking URL as given, or with ``@FILE`` read from that file's first line: a URL with a
+    password never needs to be on a command line (where ``ps`` shows it to every user)."""
+    if not text.startswith("@"):
+        return text
+    try:
+        with open(text[1:], encoding="utf-8") as handle:
+            value = handle.readline().strip()
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read the URL from {text[1:]}: {exc.strerror}") from None
+    if not value:
+        raise argparse.ArgumentTypeError(f"{text[1:]} holds no URL")
+    return value
+
+
+def storage_from(value: str | None) -> str:
+    """``--storage`` as given, else ``$ACTIVATION_SEARCH_STORAGE``, else the local SQLite default."""
+    import os
+
+    from search.locations import DEFAULT_STORAGE, ENV_STORAGE
+
+    return value or os.environ.get(ENV_STORAGE) or DEFAULT_STORAGE

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from search.cli._args import HelpFormatter, non_negative_float
+from search.cli._args import HelpFormatter, non_negative_float, storage_from, url
 from search.errors import UsageError
-from search.locations import DEFAULT_STORAGE
+from search.locations import DEFAULT_STORAGE, ENV_STORAGE
 
 
 def add_parser(commands: Any) -> None:
@@ -24,10 +24,12 @@ def add_parser(commands: Any) -> None:
         formatter_class=HelpFormatter,
     )
     p.add_argument("--study", action="append", required=True, help="study name; repeat for several datasets")
-    p.add_argument("--storage", default=DEFAULT_STORAGE, help="Optuna storage URL")
+    p.add_argument("--storage", type=url, default=None,
+                   help=f"Optuna storage URL, or @FILE to read it from a file (default: ${ENV_STORAGE}, else "
+                        f"{DEFAULT_STORAGE})")
     p.add_argument("--output", type=Path, default=None,
                    help="folder to write the reports, summaries and plots (and the cross-dataset files) into")
-    p.add_argument("--tracking-uri", default=None,
+    p.add_argument("--tracking-uri", type=url, default=None,
                    help="MLflow tracking URI the cross-dataset comparison is logged to (default: $MLFLOW_TRACKING_URI, "
                         "else sqlite:///mlflow.db here)")
     p.add_argument("--rope", type=non_negative_float, default=None,
@@ -43,6 +45,6 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.repeats and len(set(args.study)) < 2:
         raise UsageError("--repeats pools repeated runs: give at least two --study.")
-    rebuild_reports(args.study, args.storage, args.output, rope=args.rope, tracking_uri=args.tracking_uri,
+    rebuild_reports(args.study, storage_from(args.storage), args.output, rope=args.rope, tracking_uri=args.tracking_uri,
                     repeats=args.repeats)
     return 0

@@ -15,10 +15,12 @@ from search.cli._args import (
     positive_float,
     positive_int,
     seed_count,
+    storage_from,
+    url,
     workers,
 )
 from search.errors import RunError, UsageError
-from search.locations import DEFAULT_STORAGE
+from search.locations import DEFAULT_STORAGE, ENV_STORAGE
 from search.stages import DEFAULT_DATASET, RunConfig
 from search.study import PRUNER_NAMES, SAMPLER_NAMES
 from spaces import DEFAULT_FAMILIES
@@ -94,8 +96,10 @@ def add_parser(commands: Any) -> None:
 
     store = p.add_argument_group("storage and tracking")
     store.add_argument("--study", default=None, help="study name (default: <dataset>-activations); same name resumes")
-    store.add_argument("--storage", default=DEFAULT_STORAGE, help="Optuna storage URL (sqlite, postgresql, ...)")
-    store.add_argument("--tracking-uri", default=None,
+    store.add_argument("--storage", type=url, default=None,
+                       help=f"Optuna storage URL (sqlite, postgresql, ...), or @FILE to read it from a file (default: "
+                            f"${ENV_STORAGE}, else {DEFAULT_STORAGE})")
+    store.add_argument("--tracking-uri", type=url, default=None,
                        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     store.add_argument("--experiment", default=None, help="MLflow experiment (default: activation-search/<dataset>)")
     p.set_defaults(handler=handle)
@@ -180,7 +184,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
     return RunConfig(
         dataset=args.dataset, target=args.target, families=validate_families(args.families), trials=args.trials,
         timeout=args.timeout, epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
-        study=args.study, storage=args.storage, tracking_uri=args.tracking_uri, experiment=args.experiment,
+        study=args.study, storage=storage_from(args.storage), tracking_uri=args.tracking_uri, experiment=args.experiment,
         seed=args.seed, sampler=args.sampler, pruner=args.pruner, val_size=args.val_size, test_size=args.test_size,
         devices=tuple(args.devices) if args.devices else None, baselines=args.baselines, seeds=args.seeds,
         metric=args.metric, rope=args.rope, fixed_split=args.fixed_split,

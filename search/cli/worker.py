@@ -7,7 +7,7 @@ import argparse
 import os
 from typing import Any
 
-from search.cli._args import HelpFormatter, names, positive_float, positive_int
+from search.cli._args import HelpFormatter, names, positive_float, positive_int, url
 from search.cli.run import add_fault_arguments
 from search.errors import UsageError
 from search.parallel import (  # their module is standard library only: --help stays light
@@ -27,9 +27,9 @@ def add_parser(commands: Any) -> None:
         formatter_class=HelpFormatter,
     )
     p.add_argument("--study", required=True, help="study name, as given to (or printed by) `search run`")
-    p.add_argument("--storage", default=None,
-                   help=f"Optuna storage URL, e.g. postgresql://user:pw@host/db (default: ${ENV_STORAGE})")
-    p.add_argument("--tracking-uri", default=None,
+    p.add_argument("--storage", type=url, default=None,
+                   help=f"Optuna storage URL, or @FILE to read it from a file (default: ${ENV_STORAGE})")
+    p.add_argument("--tracking-uri", type=url, default=None,
                    help="MLflow tracking URI of the study, e.g. http://host:5000 (default: $MLFLOW_TRACKING_URI)")
     p.add_argument("--parent-run-id", default=None, help="MLflow run to nest trials under (default: the study's latest)")
     p.add_argument("--index", type=int, default=0, help="worker number (seeds its sampler)")

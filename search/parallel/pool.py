@@ -22,23 +22,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from search.errors import RunError, Terminated
+from search.locations import ENV_STORAGE  # the storage URL travels in the environment: it may hold a password
 from search.parallel.placement import WorkerPlan
 
 if TYPE_CHECKING:
     import optuna
 
 EXIT_RECYCLE = 75  # a worker stopped after --max-trials with work left: start a fresh one
-ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # the storage URL travels in the environment: it may hold a password
+ENV_TRACKING = "MLFLOW_TRACKING_URI"  # ... and so does the tracking URI: neither is ever on a command line
 ENV_COORDINATOR = "ACTIVATION_SEARCH_COORDINATOR_PID"  # a pool worker stops when this process is gone
 WATCH_S = 1.0  # how often a pool worker checks that its coordinator is alive
 STOP_GRACE_S = 60.0  # after Ctrl-C/SIGTERM, how long workers get to close their trials
 
 
-def worker_command(study: str, *, tracking_uri: str, parent_run_id: str, index: int, options: Sequence[str]) -> list[str]:
+def worker_command(study: str, *, parent_run_id: str, index: int, options: Sequence[str]) -> list[str]:
+    """A pool worker's command line: no URL on it (``ps`` shows command lines to every user); the storage
+    and tracking URIs go in its environment (see :class:`WorkerPool`)."""
     return [
         sys.executable, "-m", "search", "worker",
         "--study", study,
-        "--tracking-uri", tracking_uri,
         "--parent-run-id", parent_run_id,
         "--index", str(index),
         *options,
@@ -48,16 +50,19 @@ def worker_command(study: str, *, tracking_uri: str, parent_run_id: str, index: 
 class WorkerPool:
     """Starts the planned workers, reports their finished trials, and waits for them."""
 
-    def __init__(self, plans: Sequence[WorkerPlan], commands: Sequence[list[str]], storage_url: str) -> None:
+    def __init__(self, plans: Sequence[WorkerPlan], commands: Sequence[list[str]], storage_url: str,
+                 tracking_uri: str | None = None) -> None:
         self._logs = Path(tempfile.mkdtemp(prefix="search-workers-"))
         self._plans = list(plans)
         self._commands = [list(c) for c in commands]
         self._storage_url = storage_url
+        self._tracking_uri = tracking_uri
         self.procs: list[subprocess.Popen[bytes]] = [self._start(i) for i in range(len(self._plans))]
         self.restarts = 0
 
     def _start(self, i: int) -> subprocess.Popen[bytes]:
-        env = self._plans[i].env({**os.environ, ENV_STORAGE: self._storage_url, ENV_COORDINATOR: str(os.getpid())})
+        urls = {ENV_STORAGE: self._storage_url, **({ENV_TRACKING: self._tracking_uri} if self._tracking_uri else {})}
+        env = self._plans[i].env({**os.environ, **urls, ENV_COORDINATOR: str(os.getpid())})
         with open(self._logs / f"worker-{self._plans[i].index}.log", "ab") as log:
             # Own session: a Ctrl-C at the terminal reaches the pool, which forwards it exactly once.
             return subprocess.Popen(self._commands[i], env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -40,7 +40,8 @@ def print_outcome(outcome: RunOutcome) -> None:
     console.print(table)
     if outcome.report is not None:
         print_report(outcome.report, console)
-    console.print(f"MLflow run {outcome.parent_run_id} ({outcome.status}) in {outcome.tracking_uri}")
-    console.print(f"Open it: {ui_hint(outcome.tracking_uri, outcome.experiment_id, outcome.parent_run_id)}")
+    tracking = redact_url(outcome.tracking_uri)  # a password in it is never printed
+    console.print(f"MLflow run {outcome.parent_run_id} ({outcome.status}) in {tracking}")
+    console.print(f"Open it: {ui_hint(tracking, outcome.experiment_id, outcome.parent_run_id)}")
     console.print(f"Add trials: python -m search run --study {outcome.study_name} --storage {redact_url(outcome.storage)} ...")
     console.print(f"Wall time {outcome.wall_seconds:.1f} s")

@@ -129,7 +129,7 @@ def run_pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, pa
     from search.parallel import POLL_S, WorkerPool, worker_command
 
     commands = [
-        worker_command(opened.name, tracking_uri=opened.tracking_uri, parent_run_id=parent_run_id, index=p.index,
+        worker_command(opened.name, parent_run_id=parent_run_id, index=p.index,
                        options=worker_options(config, verdict is not None))
         for p in plans
     ]
@@ -138,7 +138,7 @@ def run_pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, pa
     where = f" ({gpus})" if gpus else f", {threads} CPU thread(s) each" if threads else ""
     console.print(f"{len(plans)} worker{'s' if len(plans) > 1 else ''} (processes){where}")
     study = opened.study if verdict is None else verdict
-    WorkerPool(plans, commands, config.storage).wait(study, progress, poll_s=POLL_S / 2)
+    WorkerPool(plans, commands, config.storage, opened.tracking_uri).wait(study, progress, poll_s=POLL_S / 2)
     left = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)))
     if left and (config.timeout is None or verdict is not None):
         raise RunError(f"The workers exited with {left} trials not run; rerun with the same --study to run them.")

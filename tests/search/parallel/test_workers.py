@@ -472,3 +472,54 @@ def test_workers_racing_for_queued_trials_never_take_the_same_one(tmp_path: Path
     assert not errors, errors
     assert not any(t.is_alive() for t in threads)
     assert sorted(taken) == list(range(60))  # each queued trial taken exactly once
+
+
+def command_lines() -> list[bytes]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                out.append((entry / "cmdline").read_bytes())
+            except OSError:
+                pass
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_storage_password_appears_in_no_process_list_output_attribute_or_mlflow_record(tmp_path: Path) -> None:
+    """A password-protected PostgreSQL role, its URL given in the environment (a password with a "/", which
+    the old redaction missed): the password is in no command line while the run and its workers train, in
+    no output, no Optuna attribute, and nowhere in the MLflow store."""
+    password = "S3cr/tPw9x"
+    with postgres_server() as pg:
+        storage = pg.password_role("searcher", password, "optuna")
+        wrong = storage.replace(password, "wrong")
+        with pytest.raises(Exception, match="password authentication failed"):
+            optuna.load_study(study_name="x", storage=wrong)  # the role really needs its password
+        tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+        argv = [sys.executable, "-m", "search", "run", "--dataset", "iris", "--families", "relu,tanh", "--trials",
+                "2", "--epochs", "2", "--seeds", "2", "--workers", "2", "--study", "secret", "--tracking-uri", tracking]
+        env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(tmp_path),
+               "ACTIVATION_SEARCH_STORAGE": storage}
+        proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        seen_workers = False
+        while proc.poll() is None:
+            lines = command_lines()
+            assert not [c for c in lines if password.encode() in c]
+            seen_workers = seen_workers or any(b"worker" in c and b"secret" in c for c in lines)
+            time.sleep(0.2)
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err[-3000:]
+        assert seen_workers  # the check above ran while the pool's workers were alive
+        assert password not in out and password not in err and "searcher:***@" in out
+        study = optuna.load_study(study_name="secret", storage=storage)
+        system = study._storage.get_study_system_attrs(study._study_id)  # Optuna 5 no longer shows it publicly
+        stored = repr([study.user_attrs, system, [(t.user_attrs, t.system_attrs) for t in study.trials]])
+        assert password not in stored
+        verdict = optuna.load_study(study_name="secret:verdict", storage=storage)
+        assert password not in repr([(t.user_attrs, t.system_attrs) for t in verdict.trials])
+        client = MlflowClient(tracking)
+        runs = client.search_runs([e.experiment_id for e in client.search_experiments()], max_results=1000)
+        assert runs and not [r for r in runs if password in repr((r.data.params, r.data.tags))]
+        assert password.encode() not in (tmp_path / "mlflow.db").read_bytes()
