@@ -10,10 +10,8 @@ from typing import Any
 from search.cli._args import HelpFormatter, names, positive_float, positive_int, url
 from search.cli.run import add_fault_arguments
 from search.errors import UsageError
-from search.parallel import (  # their module is standard library only: --help stays light
-    ENV_STORAGE,
-    EXIT_RECYCLE,
-)
+from search.locations import ENV_STORAGE
+from search.parallel import EXIT_RECYCLE  # its module is standard library only: --help stays light
 
 
 def add_parser(commands: Any) -> None:

@@ -15,6 +15,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "stale": ["StaleTrialHandler", "fail_stale", "open_shared_storage"],
         "loop": ["POLL_S", "TooManyFailures", "WorkerStats", "work"],
         "placement": ["WorkerPlan", "plan_workers", "visible_gpus"],
-        "pool": ["ENV_COORDINATOR", "ENV_STORAGE", "EXIT_RECYCLE", "WorkerPool", "watch_coordinator", "worker_command"],
+        "pool": ["ENV_COORDINATOR", "EXIT_RECYCLE", "WorkerPool", "watch_coordinator", "worker_command"],
     },
 )
