@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SMALL_BUDGET = ["--trials", "1", "--epochs", "2", "--seeds", "2", "--families", "relu,tanh,sigmoid", "--workers", "1"]
 # (three families: the cross-dataset ranking needs at least three)
-EXTERNAL = {"createdb"}  # PostgreSQL's own tools: documented for the database host, not checked here
+EXTERNAL = {"createdb", "export"}  # PostgreSQL's own tools and the shell's: documented, not checked here
 REMOTE = re.compile(r"postgresql://|http://|https://")
 
 
