@@ -126,13 +126,17 @@ def render(results: Sequence[Mapping[str, Any]], seeds: Sequence[int]) -> str:
     for r in results:
         v = r.get("variance")
         if v:
-            sh = v["shares"]
-            lines.append(f"| {r['dataset']} | {v['seed_sd']:.4f} ({sh['seed']:.0%}) | {v['split_sd']:.4f} "
-                         f"({sh['split']:.0%}) | {v['search_sd']:.4f} ({sh['search']:.0%}) |")
+            cells = [_component(v[f"{name}_sd"], v["shares"][name]) for name in ("seed", "split", "search")]
+            lines.append(f"| {r['dataset']} | " + " | ".join(cells) + " |")
     for r in results:
         lines += ["", f"{r['dataset']}: every pair", "", f"| pair | --seed {seeds[0]} | --seed {seeds[1]} |", "|---|---|---|"]
         lines += [f"| {row['pair']} | {row['run_a']} | {row['run_b']} |" for row in r["rows"]]
     return "\n".join(lines)
+
+
+def _component(sd: float | None, share: float | None) -> str:
+    """One variance component as SD (share), or a dash where the runs could not measure it."""
+    return "—" if sd is None or share is None else f"{sd:.4f} ({share:.0%})"
 
 
 if __name__ == "__main__":

@@ -224,6 +224,7 @@ def test_forced_devices_train_under_mirrored_strategy(tmp_path: Path, monkeypatc
 
 
 def test_report_of_a_missing_study_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    optuna.create_study(study_name="other", storage=stores(tmp_path)[0])  # the storage exists, the study does not
     code = main(["report", "--study", "nope", "--storage", stores(tmp_path)[0]])
     assert code == 2
     assert capsys.readouterr().err.strip().startswith("error: No study 'nope' in sqlite:///")
