@@ -136,13 +136,14 @@ def _optimize(study: optuna.Study, objective: Callable[[optuna.Trial], float], r
         study.optimize(objective, timeout=remaining, catch=(Exception,), callbacks=callbacks, gc_after_trial=False)
     except NoQueuedTrials:
         pass
-    except ValueError as exc:
-        if not str(exc).startswith("Cannot tell a "):
-            raise
-        # Another worker declared this trial dead (no heartbeat within the grace period, e.g. on an
-        # overloaded machine) and re-queued it: the re-run counts, this result is dropped.
-        _log.warning("A trial finished after it was declared dead and re-queued: %s", exc)
     except Exception as exc:
+        late = next((e for e in exception_chain(exc) if str(e).startswith("Cannot tell a ")), None)
+        if late is not None:
+            # Another worker declared this trial dead (no heartbeat within the grace period, e.g. on an
+            # overloaded machine) and re-queued it: the re-run counts, this result is dropped. (Optuna's own
+            # clean-up masks the ValueError with an AssertionError, hence the look along the chain.)
+            _log.warning("A trial finished after it was declared dead and re-queued: %s", late)
+            return
         # Optuna's own clean-up after a failed tell can mask the storage error with another one.
         down = storage_failure(exc)
         if down is None or down is exc:

@@ -127,18 +127,24 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             raise
         finally:
             params = {**hp.values, "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed}
-            ctx.tracker.finish_trial(
-                run_id,
-                state=state,
-                family=family,
-                trial_number=trial.number,
-                params=params,
-                metrics=metrics,
-                reason=reason,
-                epochs=epochs,
-            )
+            # A trial another worker failed as stale (no heartbeat) has its retry queued and this run closed as
+            # KILLED: the retry's result counts, and this late one must not overwrite that record.
+            late = state in ("complete", "pruned") and _declared_dead(trial)
+            if not late:
+                ctx.tracker.finish_trial(run_id, state=state, family=family, trial_number=trial.number, params=params,
+                                         metrics=metrics, reason=reason, epochs=epochs)
 
     return objective
+
+
+def _declared_dead(trial: optuna.Trial) -> bool:
+    """Whether the trial is no longer RUNNING in the storage: failed as stale by another worker."""
+    from optuna.trial import TrialState
+
+    try:
+        return trial.study._storage.get_trial(trial._trial_id).state != TrialState.RUNNING  # Optuna's own handles
+    except Exception:
+        return False
 
 
 def result_metrics(result: TrainResult) -> dict[str, float]:

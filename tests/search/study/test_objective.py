@@ -126,3 +126,33 @@ def test_a_stop_before_the_run_id_is_recorded_leaves_no_mlflow_run_running(tmp_p
         study.optimize(make_objective(ctx), n_trials=1)
     runs = ctx.tracker.client.search_runs([ctx.experiment_id], filter_string="tags.role = 'trial'")
     assert len(runs) == 1 and runs[0].info.status == "KILLED"
+
+
+def test_a_result_after_the_trial_was_declared_dead_leaves_the_killed_run_as_it_is(
+        tmp_path: Path, splits: trainers.Splits, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker too slow for the grace period: another worker failed its trial as stale and closed its run
+    KILLED; when the slow one finishes, its late result must not turn that run FINISHED."""
+    from optuna.trial import TrialState
+
+    import trainers as trainers_module
+    from search.parallel import open_storage, work
+
+    ctx = context(tmp_path, splits, ("relu",), epochs=1)
+    storage = open_storage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=None, grace_period=None)
+    study = optuna.create_study(direction="maximize", storage=storage, study_name="late")
+    real = trainers_module.train_model
+
+    def slow_then_declared_dead(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        (running,) = study.get_trials(states=(TrialState.RUNNING,))
+        storage.set_trial_state_values(running._trial_id, TrialState.FAIL)  # what the stale check does
+        ctx.tracker.close_killed_trial(running.user_attrs["mlflow_run_id"], reason="Worker died: no heartbeat.")
+        return result
+
+    monkeypatch.setattr(trainers_module, "train_model", slow_then_declared_dead)
+    study.enqueue_trial({})
+    work(study, make_objective(ctx), budgeted=True, storage=storage)  # the late result is dropped, not fatal
+    (trial,) = study.get_trials()
+    run = ctx.tracker.client.get_run(trial.user_attrs["mlflow_run_id"])
+    assert trial.state == TrialState.FAIL and run.info.status == "KILLED"
+    assert run.data.tags["fail_reason"] == "Worker died: no heartbeat."
