@@ -37,6 +37,20 @@ def test_verdict_share_benchmark_smoke(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
+def test_chaos_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import chaos
+    from tests.servers import require_postgres
+
+    require_postgres()
+    chaos.main(["--rounds", "1", "--trials", "1", "--epochs", "4", "--faults", "coordinator", "database"])
+    payload = json.loads((tmp_path / "chaos.json").read_text())
+    assert [r["storage"] for r in payload["rows"]] == ["postgresql", "sqlite"]
+    assert all(r["violations"] == [] for r in payload["rows"]), payload["rows"]
+    assert "slowest recovery" in (tmp_path / "chaos.md").read_text()
+
+
+@pytest.mark.slow
 def test_memory_benchmark_smoke(tmp_path: Path) -> None:
     from bench import memory
 
