@@ -247,7 +247,7 @@ def test_workers_stop_within_seconds_when_their_coordinator_is_killed_and_a_reru
     assert len(live_workers("orphan")) == 2
     proc.kill()  # SIGKILL: the coordinator can do nothing about it
     proc.communicate(timeout=60)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # seconds on a quiet machine (the watch polls every second); slack for CI
     while live_workers("orphan") and time.monotonic() < deadline:
         time.sleep(0.5)
     assert live_workers("orphan") == []  # no worker trains on without its coordinator
