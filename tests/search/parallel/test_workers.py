@@ -240,21 +240,22 @@ def live_workers(study: str) -> list[int]:
 @pytest.mark.slow
 def test_workers_stop_within_seconds_when_their_coordinator_is_killed_and_a_rerun_completes(tmp_path: Path) -> None:
     storage, _ = stores(tmp_path)
+    name = f"orphan-{os.getpid()}-{time.time_ns()}"  # processes are found by study name: no other run's match
     args = ("run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "3", "--epochs", "30", "--seeds", "0",
-            "--pruner", "none", "--workers", "2", "--heartbeat", "1", "--grace", "4", "--study", "orphan")
+            "--pruner", "none", "--workers", "2", "--heartbeat", "1", "--grace", "4", "--study", name)
     proc = start_cli(tmp_path, *args)
-    wait_for(lambda: running_trial_past_first_epoch(storage, "orphan"), proc)
-    assert len(live_workers("orphan")) == 2
+    wait_for(lambda: running_trial_past_first_epoch(storage, name), proc)
+    assert len(live_workers(name)) == 2
     proc.kill()  # SIGKILL: the coordinator can do nothing about it
     proc.communicate(timeout=60)
     deadline = time.monotonic() + 60  # seconds on a quiet machine (the watch polls every second); slack for CI
-    while live_workers("orphan") and time.monotonic() < deadline:
+    while live_workers(name) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert live_workers("orphan") == []  # no worker trains on without its coordinator
+    assert live_workers(name) == []  # no worker trains on without its coordinator
     again = start_cli(tmp_path, *args)  # the same command resumes: the cut-off trials are retried
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err[-3000:]
-    study = optuna.load_study(study_name="orphan", storage=storage)
+    study = optuna.load_study(study_name=name, storage=storage)
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
     assert len(study.get_trials(states=FINISHED)) == 12
 
