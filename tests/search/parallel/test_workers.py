@@ -221,6 +221,14 @@ def running_job(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
     return None
 
 
+def running_trial(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
+    """A trial that a worker has started, if any."""
+    for trial in optuna.load_study(study_name=study, storage=storage).get_trials(states=(TrialState.RUNNING,)):
+        if trial.user_attrs.get("worker"):
+            return trial
+    return None
+
+
 def live_workers(study: str) -> list[int]:
     """Pids of ``search worker`` processes of ``study`` still alive (zombies, already dead, do not count)."""
     pids = []
@@ -241,10 +249,10 @@ def live_workers(study: str) -> list[int]:
 def test_workers_stop_within_seconds_when_their_coordinator_is_killed_and_a_rerun_completes(tmp_path: Path) -> None:
     storage, _ = stores(tmp_path)
     name = f"orphan-{os.getpid()}-{time.time_ns()}"  # processes are found by study name: no other run's match
-    args = ("run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "3", "--epochs", "30", "--seeds", "0",
+    args = ("run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "3", "--epochs", "150", "--seeds", "0",
             "--pruner", "none", "--workers", "2", "--heartbeat", "1", "--grace", "4", "--study", name)
     proc = start_cli(tmp_path, *args)
-    wait_for(lambda: running_trial_past_first_epoch(storage, name), proc)
+    wait_for(lambda: running_trial(storage, name), proc)  # long trials: the kill lands mid-trial
     assert live_workers(name)  # the pool's workers are up (one may be between trials)
     proc.kill()  # SIGKILL: the coordinator can do nothing about it
     proc.communicate(timeout=60)
