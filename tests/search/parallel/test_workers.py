@@ -18,6 +18,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 
+from bench.chaos import all_command_lines, processes
 from search.stages import RunConfig, run_search
 from spaces import ActivationFamily, register_family
 from tests.search.cli.test_cli import ROOT, stores
@@ -231,18 +232,7 @@ def running_trial(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
 
 def live_workers(study: str) -> list[int]:
     """Pids of ``search worker`` processes of ``study`` still alive (zombies, already dead, do not count)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            state = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("State:"))
-        except (OSError, StopIteration):
-            continue
-        if b"worker" in argv and study.encode() in argv and "Z" not in state.split()[1]:
-            pids.append(int(entry.name))
-    return pids
+    return [pid for pid, argv in processes(study) if b"worker" in argv.split(b"\0")]
 
 
 @pytest.mark.slow
@@ -483,17 +473,6 @@ def test_workers_racing_for_queued_trials_never_take_the_same_one(tmp_path: Path
     assert sorted(taken) == list(range(60))  # each queued trial taken exactly once
 
 
-def command_lines() -> list[bytes]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                out.append((entry / "cmdline").read_bytes())
-            except OSError:
-                pass
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_a_storage_password_appears_in_no_process_list_output_attribute_or_mlflow_record(tmp_path: Path) -> None:
@@ -514,7 +493,7 @@ def test_a_storage_password_appears_in_no_process_list_output_attribute_or_mlflo
         proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         seen_workers = False
         while proc.poll() is None:
-            lines = command_lines()
+            lines = all_command_lines()
             assert not [c for c in lines if password.encode() in c]
             seen_workers = seen_workers or any(b"worker" in c and b"secret" in c for c in lines)
             time.sleep(0.2)
