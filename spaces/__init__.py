@@ -7,6 +7,11 @@ A saved model that uses ``ParametricActivation`` (every family with parameters b
 and elu, which have Keras layers) needs the layer registered before ``keras.models.load_model``: touch
 ``spaces.ParametricActivation`` first.
 
+Your own activations (``spaces.custom``): ``register_activation`` for a function ``f(x, **params)``,
+``register_layer`` for a ``keras.layers.Layer`` subclass, ``register_expression`` for text such as
+``"maximum(a * x, x); a in [0.01, 0.3]"``, each usable as a decorator or a call; ``load_plugin`` imports a
+module or ``.py`` file that registers them, ``load_entry_points`` the installed packages' plugins.
+
 ``LEFT_OUT`` names the ``keras.activations`` functions that are not families (not elementwise), with why.
 """
 
@@ -25,10 +30,37 @@ from spaces._registry import (
     family_names,
     get_family,
     register_family,
+    unregister_family,
+)
+from spaces.custom import (
+    ENTRY_POINT_GROUP,
+    ExpressionError,
+    Plugin,
+    PluginError,
+    load_entry_points,
+    load_plugin,
+    parse_definition,
+    register_activation,
+    register_expression,
+    register_layer,
 )
 
 __all__ = [
     "DEFAULT_FAMILIES",
+    "ENTRY_POINT_GROUP",
+    "ExpressionError",
+    "Plugin",
+    "PluginError",
+    "CallableActivation",
+    "ExpressionActivation",
+    "RReLU",
+    "load_entry_points",
+    "load_plugin",
+    "parse_definition",
+    "register_activation",
+    "register_expression",
+    "register_layer",
+    "unregister_family",
     "LEFT_OUT",
     "ActivationFamily",
     "BoolParam",
@@ -53,8 +85,12 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # The Keras layer is imported on first use only (PEP 562), keeping `import spaces` free of Keras.
-    if name == "ParametricActivation":
-        from spaces._layers import ParametricActivation
+    if name in ("ParametricActivation", "RReLU"):
+        from spaces import _layers
 
-        return ParametricActivation
+        return getattr(_layers, name)
+    if name in ("ExpressionActivation", "CallableActivation"):
+        from spaces.custom import layers
+
+        return getattr(layers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

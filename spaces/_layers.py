@@ -1,7 +1,8 @@
-"""The one custom layer: a ``keras.activations`` function with keyword arguments, saved by name.
+"""The package's own activation layers: a ``keras.activations`` function with keyword arguments (saved by
+name), and RReLU.
 
 Imported lazily (it imports Keras). Registration happens on import, so a process that loads a saved model
-using this layer must import it first, e.g. by touching ``spaces.ParametricActivation``.
+using these layers must import them first, e.g. by touching ``spaces.ParametricActivation``.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from typing import Any
 
 import keras
 
-_PACKAGE = "activation_search"
+PACKAGE = "activation_search"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """numpy scalars -> Python scalars, so the config stays JSON."""
     return value.item() if hasattr(value, "item") else value
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class ParametricActivation(keras.layers.Layer):
     """Applies ``keras.activations.get(function)(x, **kwargs)``.
 
@@ -44,7 +45,7 @@ class ParametricActivation(keras.layers.Layer):
             raise ValueError(f"function must be the name of a keras.activations function, got {function!r}.")
         self._fn = keras.activations.get(function)
         self.function = function
-        self.function_kwargs = {k: _plain(v) for k, v in (kwargs or {}).items()}
+        self.function_kwargs = {k: plain(v) for k, v in (kwargs or {}).items()}
         inspect.signature(self._fn).bind(None, **self.function_kwargs)  # fail now, not at the first call
         self.supports_masking = True
 
@@ -56,3 +57,42 @@ class ParametricActivation(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "function": self.function, "kwargs": dict(self.function_kwargs)}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class RReLU(keras.layers.Layer):
+    """Randomized leaky ReLU (Xu et al., 2015): ``x`` for ``x >= 0``, else ``a * x``.
+
+    While training, ``a`` is drawn uniformly from ``[lower, upper]`` for every element of every batch (a
+    regulariser); at inference it is their mean, ``(lower + upper) / 2``, so predictions are deterministic.
+
+    Args:
+        lower: Smallest slope, at least 0.
+        upper: Largest slope, at least ``lower``.
+        seed: Seed of the slopes' generator (``None``: Keras' global seeding).
+        **layer_kwargs: Base layer arguments (``name``, ``dtype``...).
+    """
+
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3, seed: int | None = None, **layer_kwargs: Any):
+        super().__init__(**layer_kwargs)
+        self.lower, self.upper = float(plain(lower)), float(plain(upper))
+        if not 0.0 <= self.lower <= self.upper:
+            raise ValueError(f"RReLU needs 0 <= lower <= upper, but got lower={self.lower}, upper={self.upper}.")
+        self.seed = seed
+        self._generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if training:
+            slope = keras.random.uniform(
+                keras.ops.shape(inputs), self.lower, self.upper, dtype=inputs.dtype, seed=self._generator
+            )
+        else:
+            slope = (self.lower + self.upper) / 2
+        return keras.ops.where(inputs >= 0, inputs, slope * inputs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "lower": self.lower, "upper": self.upper, "seed": self.seed}

@@ -43,6 +43,9 @@ class ActivationFamily:
         factory: ``factory(params, name)`` builds the Keras layer from a complete ``params`` dict. It must return
             a layer that survives ``model.save`` and ``keras.models.load_model`` in safe mode: a built-in layer
             or a registered ``Layer`` subclass, never a ``Lambda`` or a closure.
+        origin: Where the family comes from: ``"keras"`` (built in), a plugin module's name, or ``"expression"``.
+        digest: A digest of the family's definition (its code or expression) for user-defined families, so that
+            a worker whose plugin code differs gets another search-space signature; empty for built-ins.
     """
 
     name: str
@@ -51,6 +54,8 @@ class ActivationFamily:
     description: str
     aliases: tuple[str, ...] = ()
     factory: LayerFactory = field(kw_only=True, repr=False, compare=False)
+    origin: str = field(default="keras", kw_only=True, compare=False)
+    digest: str = field(default="", kw_only=True, compare=False)
 
     def __post_init__(self) -> None:
         _check_name("Family", self.name)
@@ -101,11 +106,15 @@ def _normalise(name: str) -> str:
 
 
 def register_family(family: ActivationFamily) -> None:
-    """Add a family to the registry.
+    """Add a family to the registry. Registering a user-defined family again with the same definition (the same
+    digest, e.g. a plugin loaded twice) does nothing.
 
     Raises:
-        ValueError: If its name or one of its aliases is already taken.
+        ValueError: If its name or one of its aliases is already taken (by another definition).
     """
+    known = _FAMILIES.get(family.name)
+    if known is not None and family.digest and known.digest == family.digest:
+        return
     for key in (family.name, *family.aliases):
         if key in _FAMILIES or key in _ALIASES:
             owner = _ALIASES.get(key, key)
@@ -131,6 +140,20 @@ def get_family(name: str) -> ActivationFamily:
 def family_names() -> list[str]:
     """Canonical names of all registered families, in registration order."""
     return list(_FAMILIES)
+
+
+def unregister_family(name: str) -> None:
+    """Remove a user-defined family (and its aliases); built-in families stay.
+
+    Raises:
+        UnknownFamilyError: For a name that is not registered; ``ValueError`` for a built-in family.
+    """
+    family = get_family(name)
+    if family.origin == "keras":
+        raise ValueError(f"Activation family {family.name!r} is built in and cannot be removed.")
+    del _FAMILIES[family.name]
+    for alias in family.aliases:
+        _ALIASES.pop(alias, None)
 
 
 def resolve_families(names: Iterable[str]) -> tuple[str, ...]:

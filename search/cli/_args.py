@@ -12,7 +12,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         if (
-            action.default in (None, argparse.SUPPRESS, False, True)
+            action.default in (None, argparse.SUPPRESS, False, True, [])
             or action.required
             or not action.option_strings
             or "default:" in text

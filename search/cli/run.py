@@ -53,8 +53,20 @@ def add_parser(commands: Any) -> None:
                       help="test fraction (held out: the search never sees it)")
 
     space = p.add_argument_group("search")
-    space.add_argument("--families", type=names, default=",".join(DEFAULT_FAMILIES),
-                       help="comma-separated activation families to search")
+    space.add_argument("--families", type=names, default=None,
+                       help=f"comma-separated activation families to search, or 'all' (every registered family) "
+                            f"(default: {','.join(DEFAULT_FAMILIES)}, plus each --activation)")
+    space.add_argument("--activation", dest="activations", action="append", default=[], metavar="NAME=EXPR",
+                       help="your own activation family from an expression, e.g. 'shifted=maximum(0.5, x)', "
+                            "'elu_like=where(x > 0, x, exp(x) - 1)', or with a searched parameter "
+                            "'leak=maximum(a * x, x); a in [0.01, 0.3] log' (repeatable; functions: abs exp expm1 "
+                            "log log1p sqrt square sin cos tanh sinh cosh arctan arcsinh erf sigmoid softplus "
+                            "softsign relu maximum minimum where)")
+    space.add_argument("--plugins", action="append", default=[], metavar="MODULE",
+                       help="a module (importable from the working directory) or .py file that registers activation "
+                            "families with spaces.register_activation / register_layer (repeatable; installed "
+                            "packages' 'activation_search.families' entry points load by themselves); every worker "
+                            "loads the same")
     space.add_argument("--trials", type=non_negative_int, default=DEFAULTS.trials,
                        help="trials to add per family in this invocation (every family gets the same budget; 0: no "
                             "search, only the verdict of an existing study: resume an interrupted one, or judge "
@@ -175,14 +187,14 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def config_from(args: argparse.Namespace) -> RunConfig:
-    """The run's configuration from the parsed flags (the families checked against the registry)."""
-    from search.stages import validate_families
-
+    """The run's configuration from the parsed flags (plugins loaded, the families checked against the
+    registry)."""
     if args.trials == 0 and args.seeds == 0:
         raise UsageError("--trials 0 with --seeds 0 does nothing: give --trials N to search, or --seeds K (2 or "
                          "more) to judge the study's trials.")
     return RunConfig(
-        dataset=args.dataset, target=args.target, families=validate_families(args.families), trials=args.trials,
+        dataset=args.dataset, target=args.target, families=_families(args), trials=args.trials,
+        plugins=tuple(args.plugins), activations=tuple(args.activations),
         timeout=args.timeout, epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
         study=args.study, storage=storage_from(args.storage), tracking_uri=args.tracking_uri, experiment=args.experiment,
         seed=args.seed, sampler=args.sampler, pruner=args.pruner, val_size=args.val_size, test_size=args.test_size,
@@ -193,3 +205,15 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, recycle_after=args.recycle_after,
         heartbeat=args.heartbeat, grace=args.grace,
     )  # fmt: skip
+
+
+def _families(args: argparse.Namespace) -> tuple[str, ...]:
+    """``--families`` (``all`` expanded) once the plugins and expressions are registered; by default the
+    heuristic's six plus every ``--activation``."""
+    from search.extensions import expand_families, load_extensions, parse_activation
+    from search.stages import validate_families
+
+    load_extensions(args.plugins, args.activations)
+    if args.families is None:
+        return validate_families([*DEFAULT_FAMILIES, *(parse_activation(a)[0] for a in args.activations)])
+    return validate_families(expand_families(args.families))

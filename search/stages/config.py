@@ -51,6 +51,8 @@ class RunConfig:
     heartbeat: int = 10  # seconds between a running trial's heartbeats
     grace: int = 90  # seconds without a heartbeat after which a trial's worker is declared dead (> retry + heartbeat)
     recycle_after: int | None = 50  # a worker process is replaced after this many trials (TF keeps memory)
+    plugins: tuple[str, ...] = ()  # modules or .py files registering activation families (and builders)
+    activations: tuple[str, ...] = ()  # NAME=EXPR activation expressions, each a family
     extra_tags: dict[str, str] = field(default_factory=dict)
 
 

@@ -60,6 +60,7 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
                                   grace=options.grace)
     study = _load_study(options, storage)
     spec = StudySpec.from_attrs(options.study, study.user_attrs)
+    _load_extensions(options.study, spec)
     data = load_data(spec)
     context = _join_context(options, study, spec, data, tracking_uri)
     console.print(f"worker {options.index} joined study {options.study!r} ({data.dataset.name}, {spec.metric})")
@@ -85,6 +86,14 @@ def _verdict_jobs(options: WorkerOptions, storage: Any, context: TrialContext, s
                 storage=storage, max_failures=options.max_failures, max_trials=left)
     return WorkerStats(complete=stats.complete + jobs.complete, pruned=stats.pruned, failed=stats.failed + jobs.failed,
                        recycled=jobs.recycled)
+
+
+def _load_extensions(study: str, spec: StudySpec) -> None:
+    """The study's plugins and expressions, loaded as the coordinator did; plugins whose code differs refused."""
+    from search.extensions import check_plugins, load_extensions
+
+    loaded = load_extensions(spec.plugins, spec.activations)
+    check_plugins(study, spec.plugin_digests, {p.spec: p.digest for p in loaded})
 
 
 def _load_study(options: WorkerOptions, storage: Any) -> optuna.Study:

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 def run_search(config: RunConfig, console: Console) -> RunOutcome:
     """Run the study described by ``config`` and return where everything was written."""
+    from search.extensions import load_extensions
+
     started = time.perf_counter()
+    load_extensions(config.plugins, config.activations)  # before anything builds a model of their families
     data = load_data(config, console)
     plans = plan_workers(config)
     opened = open_or_resume(config, data, console)

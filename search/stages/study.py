@@ -116,11 +116,14 @@ def _identity(config: RunConfig, data: PreparedData, builder: Callable[[Any], An
 
 def _spec(config: RunConfig, data: PreparedData) -> Any:
     """What a worker joining from another process or machine needs to train this study's trials."""
+    from search.extensions import load_extensions, plugin_digests
     from search.study import StudySpec
 
+    digests = plugin_digests(load_extensions(config.plugins, config.activations), config.families)
     return StudySpec(
         dataset=config.dataset, target=config.target, task=config.task, impute=config.impute,
         val_size=config.val_size, test_size=config.test_size, seed=config.seed, families=tuple(config.families),
         metric=data.metric, epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
-        sampler=config.sampler, pruner=config.pruner,
+        sampler=config.sampler, pruner=config.pruner, plugins=tuple(config.plugins),
+        activations=tuple(config.activations), plugin_digests=digests,
     )  # fmt: skip

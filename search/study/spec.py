@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from search.errors import UsageError
@@ -36,38 +36,47 @@ class StudySpec:
     patience: int | None
     sampler: str
     pruner: str
+    plugins: tuple[str, ...] = ()  # --plugins, loaded by every worker and report
+    activations: tuple[str, ...] = ()  # --activation NAME=EXPR
+    plugin_digests: dict[str, str] = field(default_factory=dict)  # what a worker's plugins must match
 
     def to_attr(self) -> dict[str, Any]:
-        return {**asdict(self), "families": list(self.families)}
+        return {**asdict(self), "families": list(self.families), "plugins": list(self.plugins),
+                "activations": list(self.activations)}  # fmt: skip
 
     @classmethod
     def from_attrs(cls, name: str, attrs: Mapping[str, Any]) -> StudySpec:
         raw = attrs.get(USER_ATTR_SPEC)
-        known = {f.name for f in fields(cls)}
-        if not isinstance(raw, dict) or not known <= set(raw):
+        required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+        if not isinstance(raw, dict) or not required <= set(raw):
             raise UsageError(
                 f"Study {name!r} has no worker spec (it was not created by this version of `search run`); "
                 f"start it with `python -m search run --study {name}` first."
             )
-        values = {k: raw[k] for k in known}
-        values["families"] = tuple(values["families"])
+        values = {f.name: raw[f.name] for f in fields(cls) if f.name in raw}
+        for key in ("families", "plugins", "activations"):
+            if key in values:
+                values[key] = tuple(values[key])
         return cls(**values)
 
 
 def space_signature(builder: Callable[[Any], Any], families: Sequence[str]) -> str:
     """A digest of the search space the code declares: every hyperparameter the builder asks for (name, kind,
-    range, choices) in each family's default configuration, and the builder's own settings.
+    range, choices) in each family's default configuration, a user-defined family's definition (its code or
+    expression), and the builder's own settings.
 
     Two processes with the same signature sample the same space; a worker whose code changed a range, a
     family or the builder gets another signature and is refused.
     """
     from search.study.hp import OptunaHyperParameters
+    from spaces import get_family
 
     declared: list[Any] = [_describe(builder)]
     for family in families:
         trial = _RecordingTrial()
         builder(OptunaHyperParameters(trial, fixed={"activation": family}))  # type: ignore[arg-type]
-        declared.append([family, trial.calls])
+        digest = get_family(family).digest  # a user-defined family's code or expression; built-ins have none
+        declared.append([family, trial.calls, *([digest] if digest else [])])
     text = json.dumps(declared, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

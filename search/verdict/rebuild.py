@@ -60,8 +60,12 @@ def _load_evaluated(study_name: str, storage: str) -> Any:
 
 def load_stored_study(study_name: str, storage: str, rope: float | None = None) -> StoredStudy:
     """The verdict report and trials of a stored study, rebuilt from what ``search run`` stored."""
+    from search.extensions import load_extensions
+
     study = _load_evaluated(study_name, storage)
     attrs = study.user_attrs
+    spec = attrs.get("spec") or {}
+    load_extensions(spec.get("plugins", ()), spec.get("activations", ()))  # their families' plots need them
     evaluation = attrs[USER_ATTR_EVALUATION]
     records = trial_records(study)
     report = build_report(evaluation, records, study_name=study_name, dataset=str(attrs.get("dataset")), rope=rope)
