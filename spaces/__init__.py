@@ -3,9 +3,10 @@
 Importing this package, and everything about the registry and parameter specs, does not import Keras or
 TensorFlow; only building layers or models does.
 
-A saved model that uses ``ParametricActivation`` (every family with parameters but relu, leaky_relu, prelu
-and elu, which have Keras layers) needs the layer registered before ``keras.models.load_model``: touch
-``spaces.ParametricActivation`` first.
+A saved model that uses this package's layers (``ParametricActivation`` for the parameterised Keras
+activations without a layer of their own, ``RReLU``, ``ExpressionActivation``, ``CallableActivation``) needs
+them registered before ``keras.models.load_model``: ``import spaces.layers`` first (or call
+``spaces.layers.load_model``).
 
 Your own activations (``spaces.custom``): ``register_activation`` for a function ``f(x, **params)``,
 ``register_layer`` for a ``keras.layers.Layer`` subclass, ``register_expression`` for text such as
@@ -85,12 +86,8 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # The Keras layer is imported on first use only (PEP 562), keeping `import spaces` free of Keras.
-    if name in ("ParametricActivation", "RReLU"):
-        from spaces import _layers
-
-        return getattr(_layers, name)
-    if name in ("ExpressionActivation", "CallableActivation"):
-        from spaces.custom import layers
+    if name in ("ParametricActivation", "RReLU", "ExpressionActivation", "CallableActivation"):
+        from spaces import layers
 
         return getattr(layers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -123,14 +123,14 @@ _register("leaky_relu", HE, "x for x >= 0, else negative_slope * x (the layer's 
 _register("prelu", HE, "Leaky ReLU whose slope is learned per unit; initial_slope starts it.",
           FloatParam("initial_slope", 0.0, 0.3, default=0.0),
           factory=_prelu)
+_register("elu", HE, "x for x > 0, else alpha * (exp(x) - 1).",
+          FloatParam("alpha", 0.1, 3.0, default=1.0, log=True),
+          factory=_elu)
 # Not in Keras (Xu et al. 2015, "Empirical Evaluation of Rectified Activations"): defaults are theirs, 1/8 and 1/3.
 _register("rrelu", HE, "Leaky ReLU with a random slope in [lower, upper] while training, their mean at inference.",
           FloatParam("lower", 0.01, 0.3, default=0.125, log=True),
           FloatParam("upper", 0.05, 0.5, default=1 / 3, log=True),
           factory=_rrelu)
-_register("elu", HE, "x for x > 0, else alpha * (exp(x) - 1).",
-          FloatParam("alpha", 0.1, 3.0, default=1.0, log=True),
-          factory=_elu)
 _register("selu", LECUN, "Self-normalising scaled ELU; pairs with lecun_normal and AlphaDropout.")
 _register("gelu", HE, "x * P(X <= x) for X ~ N(0, 1); optionally the tanh approximation.",
           BoolParam("approximate", default=False))

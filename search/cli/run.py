@@ -56,17 +56,7 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--families", type=names, default=None,
                        help=f"comma-separated activation families to search, or 'all' (every registered family) "
                             f"(default: {','.join(DEFAULT_FAMILIES)}, plus each --activation)")
-    space.add_argument("--activation", dest="activations", action="append", default=[], metavar="NAME=EXPR",
-                       help="your own activation family from an expression, e.g. 'shifted=maximum(0.5, x)', "
-                            "'elu_like=where(x > 0, x, exp(x) - 1)', or with a searched parameter "
-                            "'leak=maximum(a * x, x); a in [0.01, 0.3] log' (repeatable; functions: abs exp expm1 "
-                            "log log1p sqrt square sin cos tanh sinh cosh arctan arcsinh erf sigmoid softplus "
-                            "softsign relu maximum minimum where)")
-    space.add_argument("--plugins", action="append", default=[], metavar="MODULE",
-                       help="a module (importable from the working directory) or .py file that registers activation "
-                            "families with spaces.register_activation / register_layer (repeatable; installed "
-                            "packages' 'activation_search.families' entry points load by themselves); every worker "
-                            "loads the same")
+    _add_custom_arguments(space)
     space.add_argument("--trials", type=non_negative_int, default=DEFAULTS.trials,
                        help="trials to add per family in this invocation (every family gets the same budget; 0: no "
                             "search, only the verdict of an existing study: resume an interrupted one, or judge "
@@ -115,6 +105,21 @@ def add_parser(commands: Any) -> None:
                        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     store.add_argument("--experiment", default=None, help="MLflow experiment (default: activation-search/<dataset>)")
     p.set_defaults(handler=handle)
+
+
+def _add_custom_arguments(space: Any) -> None:
+    """Users' own activations: expressions and plugins."""
+    space.add_argument("--activation", dest="activations", action="append", default=[], metavar="NAME=EXPR",
+                       help="your own activation family from an expression, e.g. 'shifted=maximum(0.5, x)', "
+                            "'elu_like=where(x > 0, x, exp(x) - 1)', or with a searched parameter "
+                            "'leak=maximum(a * x, x); a in [0.01, 0.3] log' (repeatable; functions: abs exp expm1 "
+                            "log log1p sqrt square sin cos tanh sinh cosh arctan arcsinh erf sigmoid softplus "
+                            "softsign relu maximum minimum where)")
+    space.add_argument("--plugins", action="append", default=[], metavar="MODULE",
+                       help="a module (importable from the working directory) or .py file that registers activation "
+                            "families with spaces.register_activation / register_layer (repeatable; installed "
+                            "packages' 'activation_search.families' entry points load by themselves); every worker "
+                            "loads the same")
 
 
 def _add_verdict_arguments(verdict: Any) -> None:

@@ -106,6 +106,11 @@ CASES: dict[str, list[Case]] = {
         _on_grid(lambda x: np.maximum(x, 0)),
         _on_grid(lambda x, initial_slope: np.where(x >= 0, x, initial_slope * x), {"initial_slope": 0.25}),
     ],
+    # At inference (as these cases call the layer): the mean of the bounds; training draws are tested elsewhere.
+    "rrelu": [
+        _on_grid(lambda x: np.where(x >= 0, x, (0.125 + 1 / 3) / 2 * x)),
+        _on_grid(lambda x, lower, upper: np.where(x >= 0, x, (lower + upper) / 2 * x), {"lower": 0.02, "upper": 0.4}),
+    ],
     "elu": [_on_grid(elu), _on_grid(elu, {"alpha": 0.5}), _on_grid(elu, {"alpha": 5.0})],
     "selu": [_on_grid(lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))))],
     "gelu": [_on_grid(gelu), _on_grid(gelu, {"approximate": True}, rtol=1e-4, atol=1e-5)],
@@ -171,6 +176,7 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
     "relu": {"negative_slope": 0.1, "max_value": 6.0, "threshold": 0.75},
     "leaky_relu": {"negative_slope": 0.05},
     "prelu": {"initial_slope": 0.25},
+    "rrelu": {"lower": 0.02, "upper": 0.4},
     "elu": {"alpha": 0.5},
     "gelu": {"approximate": True},
     "celu": {"alpha": 2.0},
