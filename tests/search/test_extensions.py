@@ -6,7 +6,13 @@ import pytest
 
 import spaces
 from search.errors import UsageError
-from search.extensions import check_plugins, expand_families, load_extensions, parse_activation, plugin_digests
+from search.extensions import (
+    check_plugins,
+    expand_families,
+    load_extensions,
+    parse_activation,
+    plugin_digests,
+)
 from tests.spaces.custom.conftest import isolated_registry  # noqa: F401  (a fixture)
 
 
