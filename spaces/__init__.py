@@ -35,9 +35,13 @@ from spaces._registry import (
 )
 from spaces.custom import (
     ENTRY_POINT_GROUP,
+    BuilderError,
     ExpressionError,
     Plugin,
     PluginError,
+    UserBuilder,
+    activation,
+    load_builder,
     load_entry_points,
     load_plugin,
     parse_definition,
@@ -48,6 +52,10 @@ from spaces.custom import (
 
 __all__ = [
     "DEFAULT_FAMILIES",
+    "BuilderError",
+    "UserBuilder",
+    "activation",
+    "load_builder",
     "ENTRY_POINT_GROUP",
     "ExpressionError",
     "Plugin",

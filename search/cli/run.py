@@ -115,6 +115,10 @@ def _add_custom_arguments(space: Any) -> None:
                             "'leak=maximum(a * x, x); a in [0.01, 0.3] log' (repeatable; functions: abs exp expm1 "
                             "log log1p sqrt square sin cos tanh sinh cosh arctan arcsinh erf sigmoid softplus "
                             "softsign relu maximum minimum where)")
+    space.add_argument("--builder", default=None, metavar="MODULE:ATTR",
+                       help="your own model: a Keras-Tuner build(hp) function or HyperModel, e.g. mymodels:build or "
+                            "path/to/models.py:build, that calls spaces.activation(hp) for its activation (default: "
+                            "the built-in MLP, or the CNN for images); every worker imports the same")
     space.add_argument("--plugins", action="append", default=[], metavar="MODULE",
                        help="a module (importable from the working directory) or .py file that registers activation "
                             "families with spaces.register_activation / register_layer (repeatable; installed "
@@ -199,7 +203,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
                          "more) to judge the study's trials.")
     return RunConfig(
         dataset=args.dataset, target=args.target, families=_families(args), trials=args.trials,
-        plugins=tuple(args.plugins), activations=tuple(args.activations),
+        plugins=tuple(args.plugins), activations=tuple(args.activations), builder=args.builder,
         timeout=args.timeout, epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
         study=args.study, storage=storage_from(args.storage), tracking_uri=args.tracking_uri, experiment=args.experiment,
         seed=args.seed, sampler=args.sampler, pruner=args.pruner, val_size=args.val_size, test_size=args.test_size,

@@ -53,6 +53,7 @@ class RunConfig:
     recycle_after: int | None = 50  # a worker process is replaced after this many trials (TF keeps memory)
     plugins: tuple[str, ...] = ()  # modules or .py files registering activation families (and builders)
     activations: tuple[str, ...] = ()  # NAME=EXPR activation expressions, each a family
+    builder: str | None = None  # MODULE:ATTR of the user's build(hp) or HyperModel (None: MLP / CNN by shape)
     extra_tags: dict[str, str] = field(default_factory=dict)
 
 

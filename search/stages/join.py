@@ -116,11 +116,11 @@ def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, 
         USER_ATTR_SPACE,
         TrialContext,
         check_space,
+        make_builder,
         make_pruner,
         make_sampler,
         space_signature,
     )
-    from spaces import builder_for
 
     attrs, splits = study.user_attrs, data.splits
     if splits.fingerprint != attrs.get("fingerprint"):
@@ -129,7 +129,7 @@ def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, 
             f"{options.study!r} was created with {str(attrs.get('fingerprint'))[:12]}: its trials would not be "
             f"comparable; give this machine the same data."
         )
-    builder = builder_for(splits.input_shape, splits.n_outputs, splits.task, spec.families)
+    builder = make_builder(spec.builder, splits.input_shape, splits.n_outputs, splits.task, spec.families)
     check_space(options.study, attrs.get(USER_ATTR_SPACE), space_signature(builder, spec.families))
     parent_run_id, tracker, experiment_id = _parent_run(options, attrs, tracking_uri)
     study.pruner = make_pruner(spec.pruner, spec.epochs)

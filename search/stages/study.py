@@ -53,14 +53,13 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
             metric or search space.
     """
     from search.parallel import open_shared_storage
-    from search.study import make_pruner, make_sampler, open_study
+    from search.study import make_builder, make_pruner, make_sampler, open_study
     from search.tracking import check_tracking, resolve_tracking_uri
-    from spaces import builder_for
 
     quiet_libraries()
     splits = data.splits
     name = config.study or f"{data.dataset.name}-activations"
-    builder = builder_for(splits.input_shape, splits.n_outputs, splits.task, tuple(config.families))
+    builder = make_builder(config.builder, splits.input_shape, splits.n_outputs, splits.task, config.families)
     tracking_uri = resolve_tracking_uri(config.tracking_uri)
     storage = open_shared_storage(config.storage, tracking_uri=tracking_uri, heartbeat=config.heartbeat,
                                   grace=config.grace)
@@ -125,5 +124,5 @@ def _spec(config: RunConfig, data: PreparedData) -> Any:
         val_size=config.val_size, test_size=config.test_size, seed=config.seed, families=tuple(config.families),
         metric=data.metric, epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
         sampler=config.sampler, pruner=config.pruner, plugins=tuple(config.plugins),
-        activations=tuple(config.activations), plugin_digests=digests,
+        activations=tuple(config.activations), plugin_digests=digests, builder=config.builder,
     )  # fmt: skip

@@ -37,7 +37,8 @@ def start_parent_run(config: RunConfig, data: PreparedData, opened: OpenedStudy,
     experiment_id = tracker.experiment_id(config.experiment or f"activation-search/{dataset.name}")
     params = {k: v for k, v in asdict(config).items() if k not in ("extra_tags", "storage", "tracking_uri")}
     params.update(study=opened.name, metric=data.metric, direction=data.direction, n_rows=data.n_rows,
-                  task=splits.task, builder=type(opened.builder).__name__, workers=n_workers)
+                  task=splits.task, builder=getattr(opened.builder, "ref", type(opened.builder).__name__),
+                  workers=n_workers)
     run_id = tracker.start_parent(
         experiment_id,
         run_name=f"{opened.name} (+{config.trials or 'timed'} trials per family)",

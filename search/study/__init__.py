@@ -15,6 +15,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
                   "USER_ATTR_PARENT_RUNS", "USER_ATTR_RUN_ID", "USER_ATTR_WORKER"],
         "opening": ["open_study", "trial_records"],
         "hp": ["DefaultHyperParameters", "OptunaHyperParameters"],
+        "builders": ["make_builder"],
         "spec": ["USER_ATTR_SPACE", "USER_ATTR_SPEC", "StudySpec", "check_space", "space_signature"],
         "budget": ["USER_ATTR_TARGET", "Slot", "counts_towards_budget", "enqueue_slots", "epochs_used", "plan_slots",
                    "raise_target", "slots_to_target", "top_up_after_pruning", "trial_epochs", "waiting_families"],

@@ -39,6 +39,7 @@ class StudySpec:
     plugins: tuple[str, ...] = ()  # --plugins, loaded by every worker and report
     activations: tuple[str, ...] = ()  # --activation NAME=EXPR
     plugin_digests: dict[str, str] = field(default_factory=dict)  # what a worker's plugins must match
+    builder: str | None = None  # --builder MODULE:ATTR (None: the built-in MLP / CNN)
 
     def to_attr(self) -> dict[str, Any]:
         return {**asdict(self), "families": list(self.families), "plugins": list(self.plugins),

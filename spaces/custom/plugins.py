@@ -42,8 +42,17 @@ def load_plugin(spec: str) -> Plugin:
     spec = spec.strip()
     if not spec:
         raise PluginError("A plugin needs a module name or a path to a .py file.")
-    module = _import_path(spec) if spec.endswith(".py") or "/" in spec or "\\" in spec else _import_module(spec)
-    return Plugin(spec, module.__name__, _file_digest(module))
+    module = import_module(spec)
+    return Plugin(spec, module.__name__, file_digest(module))
+
+
+def import_module(spec: str) -> ModuleType:
+    """The module ``spec`` names: a path to a ``.py`` file, else a module importable from the working directory.
+
+    Raises:
+        PluginError: If it is not found, or raises while it is imported.
+    """
+    return _import_path(spec) if spec.endswith(".py") or "/" in spec or "\\" in spec else _import_module(spec)
 
 
 def load_entry_points(group: str = ENTRY_POINT_GROUP) -> list[Plugin]:
@@ -63,7 +72,7 @@ def load_entry_points(group: str = ENTRY_POINT_GROUP) -> list[Plugin]:
             raise PluginError(f"Plugin {where} failed: {type(exc).__name__}: {exc}") from exc
         module = sys.modules[point.module]
         version = getattr(point.dist, "version", "")
-        plugins.append(Plugin(f"entry-point:{point.name}", module.__name__, _file_digest(module, extra=version)))
+        plugins.append(Plugin(f"entry-point:{point.name}", module.__name__, file_digest(module, extra=version)))
     return plugins
 
 
@@ -102,7 +111,8 @@ def _import_path(spec: str) -> ModuleType:
     return module
 
 
-def _file_digest(module: ModuleType, extra: str = "") -> str:
+def file_digest(module: ModuleType, extra: str = "") -> str:
+    """A digest of the module's source file (of its name, for a module without one)."""
     file = getattr(module, "__file__", None)
     content = Path(file).read_bytes() if file and Path(file).is_file() else module.__name__.encode()
     return hashlib.sha256(content + extra.encode()).hexdigest()[:16]
