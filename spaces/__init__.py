@@ -22,7 +22,7 @@ from typing import Any
 
 from spaces._cnn import CNNBuilder, build_cnn, builder_for, is_image_shape
 from spaces._families import DEFAULT_FAMILIES, LEFT_OUT
-from spaces._hp import declare_activation
+from spaces._hp import declare_activation, family_params
 from spaces._mlp import MLPBuilder, build_mlp
 from spaces._params import BoolParam, ChoiceParam, FloatParam, OptionalFloatParam, Param
 from spaces._registry import (
@@ -61,6 +61,7 @@ __all__ = [
     "Plugin",
     "PluginError",
     "CallableActivation",
+    "ComposedActivation",
     "ExpressionActivation",
     "RReLU",
     "load_entry_points",
@@ -86,6 +87,7 @@ __all__ = [
     "builder_for",
     "declare_activation",
     "family_names",
+    "family_params",
     "get_family",
     "is_image_shape",
     "register_family",
@@ -94,7 +96,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # The Keras layer is imported on first use only (PEP 562), keeping `import spaces` free of Keras.
-    if name in ("ParametricActivation", "RReLU", "ExpressionActivation", "CallableActivation"):
+    if name in ("ParametricActivation", "RReLU", "ExpressionActivation", "CallableActivation", "ComposedActivation"):
         from spaces import layers
 
         return getattr(layers, name)

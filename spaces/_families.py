@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from spaces._params import BoolParam, FloatParam, OptionalFloatParam
+from spaces import _composed
+from spaces._params import BoolParam, ChoiceParam, FloatParam, OptionalFloatParam
 from spaces._registry import ActivationFamily, LayerFactory, register_family
 
 if TYPE_CHECKING:
@@ -91,6 +92,12 @@ def _rrelu(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
     return RReLU(lower, upper, name=name)
 
 
+def _composed_layer(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
+    from spaces._layers import ComposedActivation
+
+    return ComposedActivation(params["unary1"], params["unary2"], params["binary"], params["beta"], name=name)
+
+
 def _register(
     name: str,
     initializer: str,
@@ -98,6 +105,7 @@ def _register(
     *params: Any,
     aliases: tuple[str, ...] = (),
     factory: LayerFactory | None = None,
+    describe: Any = None,
 ) -> None:
     register_family(
         ActivationFamily(
@@ -107,6 +115,7 @@ def _register(
             description,
             aliases,
             factory=factory or _keras_activation(name),
+            describe=describe,
         )
     )
 
@@ -165,4 +174,11 @@ _register("threshold", HE, "x for x > threshold, else default_value; ReLU when b
 _register("sparse_sigmoid", GLOROT, "0 for x <= -1, (x + 1) / 2 on (-1, 1), 1 for x >= 1.")
 _register("exponential", GLOROT, "exp(x).")
 _register("linear", GLOROT, "Identity (no activation): a baseline.")
+# Not in Keras (Ramachandran, Zoph & Le 2017): binary(unary1(x), unary2(x)); untuned, it is swish with beta = 1.
+_register("composed", HE, "binary(unary1(x), unary2(x)) searched over Ramachandran et al.'s sets; swish untuned.",
+          ChoiceParam("unary1", tuple(_composed.UNARY), default=_composed.SWISH["unary1"]),
+          ChoiceParam("unary2", tuple(_composed.UNARY), default=_composed.SWISH["unary2"]),
+          ChoiceParam("binary", tuple(_composed.BINARY), default=_composed.SWISH["binary"]),
+          FloatParam("beta", 0.1, 4.0, default=1.0, log=True),
+          factory=_composed_layer, describe=_composed.formula)
 # fmt: on

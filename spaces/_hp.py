@@ -11,7 +11,7 @@ Hyperparameter names are a contract with ``search/`` and the MLflow logs:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -108,3 +108,17 @@ def declare_activation(hp: HyperParametersLike, families: Sequence[str]) -> tupl
         if name == chosen:
             params = {k: v for k, v in values.items() if v is not _INACTIVE}
     return chosen, params
+
+
+def family_params(family: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A family's parameters from hyperparameter values (``"elu.alpha"``...; e.g. a trial's params), for
+    ``get_family(family).build``: missing ones left out (they take their defaults), an optional float whose
+    switch is off set to ``None``."""
+    spec = get_family(family)
+    own: dict[str, Any] = {}
+    for p in spec.params:
+        if isinstance(p, OptionalFloatParam) and values.get(param_name(spec.name, f"use_{p.name}")) is False:
+            own[p.name] = None
+        elif values.get(param_name(spec.name, p.name)) is not None:
+            own[p.name] = values[param_name(spec.name, p.name)]
+    return own

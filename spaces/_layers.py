@@ -96,3 +96,31 @@ class RReLU(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "lower": self.lower, "upper": self.upper, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ComposedActivation(keras.layers.Layer):
+    """``binary(unary1(x), unary2(x))`` with constant ``beta`` (see :mod:`spaces._composed`), saved by the
+    functions' names.
+
+    Raises:
+        ValueError: For an unknown unary or binary function.
+    """
+
+    def __init__(self, unary1: str, unary2: str, binary: str, beta: float = 1.0, **layer_kwargs: Any) -> None:
+        super().__init__(**layer_kwargs)
+        from spaces import _composed
+
+        self.config_params = {"unary1": unary1, "unary2": unary2, "binary": binary, "beta": float(plain(beta))}
+        _composed.check(self.config_params)
+        self._apply = _composed.apply
+        self.supports_masking = True
+
+    def call(self, inputs: Any) -> Any:
+        return self._apply(keras.ops, inputs, self.config_params)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self.config_params}

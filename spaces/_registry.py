@@ -43,6 +43,8 @@ class ActivationFamily:
         factory: ``factory(params, name)`` builds the Keras layer from a complete ``params`` dict. It must return
             a layer that survives ``model.save`` and ``keras.models.load_model`` in safe mode: a built-in layer
             or a registered ``Layer`` subclass, never a ``Lambda`` or a closure.
+        describe: ``describe(params)``: the function at these parameters as a formula, for reports (composed
+            and expression families); ``None`` where the name says it.
         origin: Where the family comes from: ``"keras"`` (built in), a plugin module's name, or ``"expression"``.
         digest: A digest of the family's definition (its code or expression) for user-defined families, so that
             a worker whose plugin code differs gets another search-space signature; empty for built-ins.
@@ -54,6 +56,7 @@ class ActivationFamily:
     description: str
     aliases: tuple[str, ...] = ()
     factory: LayerFactory = field(kw_only=True, repr=False, compare=False)
+    describe: Callable[[Mapping[str, Any]], str] | None = field(default=None, kw_only=True, repr=False, compare=False)
     origin: str = field(default="keras", kw_only=True, compare=False)
     digest: str = field(default="", kw_only=True, compare=False)
 

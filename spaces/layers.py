@@ -13,10 +13,10 @@ from typing import Any
 
 import keras
 
-from spaces._layers import ParametricActivation, RReLU
+from spaces._layers import ComposedActivation, ParametricActivation, RReLU
 from spaces.custom.layers import CallableActivation, ExpressionActivation
 
-__all__ = ["CallableActivation", "ExpressionActivation", "ParametricActivation", "RReLU", "load_model"]
+__all__ = ["CallableActivation", "ComposedActivation", "ExpressionActivation", "ParametricActivation", "RReLU", "load_model"]
 
 
 def load_model(path: str | Path, **kwargs: Any) -> keras.Model:

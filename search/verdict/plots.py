@@ -102,19 +102,20 @@ def activation_curves_png(report: Mapping[str, Any]) -> bytes:
     plt = pyplot()
     import numpy as np
 
-    from spaces import get_family
+    from spaces import family_params, get_family
 
     x = np.linspace(-5.0, 5.0, 1001, dtype="float32")
     fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2))
     for r in report["families"]:
         params = r["tuned_params"] or r["default_params"]
         family = get_family(r["family"])
-        own = {p.name: params.get(f"{family.name}.{p.name}") for p in family.params}
-        own = {k: v for k, v in own.items() if v is not None}
-        if params.get(f"{family.name}.use_max_value") is False:
-            own["max_value"] = None
+        own = family_params(family.name, params)
         y = np.asarray(family.build(own)(x[:, None]))[:, 0]
-        label = family.name + (" " + ", ".join(f"{k}={v:.3g}" for k, v in own.items() if isinstance(v, float)) if own else "")
+        if family.describe is not None:
+            label = f"{family.name}: {family.describe({**family.defaults(), **own})}"
+        else:
+            label = family.name + (" " + ", ".join(f"{k}={v:.3g}" for k, v in own.items() if isinstance(v, float))
+                                   if own else "")
         ax_f.plot(x, y, label=label)
         ax_d.plot(x, np.gradient(y, x), label=family.name)
     ax_f.set_title("activation at the tuned parameters")

@@ -134,6 +134,15 @@ def _pairs_section(title: str, pairs: list[Mapping[str, Any]]) -> list[str]:
     return [f"## {title}", "", *PAIR_HEADER, *map(pair_row, pairs), ""] if pairs else []
 
 
+def _formulas(report: Mapping[str, Any]) -> list[str]:
+    """The function each composed or expression family chose, with its rank by tuned test mean."""
+    ranked = report["families"]
+    lines = [f"- **{r['family']}** (rank {i} of {len(ranked)}): f(x) = `{r['formula']}`"
+             for i, r in enumerate(ranked, start=1) if r.get("formula")]
+    return ["## Formulas (tuned; the plot plots/activations.png draws them with their derivatives)", "", *lines, ""] \
+        if lines else []
+
+
 def _definitions(report: Mapping[str, Any]) -> list[str]:
     definitions = report.get("definitions") or {}
     lines = ["## What the verdicts mean", ""]
@@ -186,6 +195,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
                   f"canonical {_fmt_stats(c['canonical'])}, plain {_fmt_stats(c['plain'])}", "",
                   *PAIR_HEADER, pair_row(c["pair"]), ""]
     lines += _pairs_section("All pairs, tuned (Holm over all of them)", report["all_pairs"])
+    lines += _formulas(report)
     lines += _definitions(report)
     return "\n".join(lines)
 

@@ -194,6 +194,7 @@ def _family_rows(fams: Mapping[str, Any], records: Sequence[TrialRecord], direct
                 "tuned_trial": t["trial"] if t else None,
                 "tuned_val_score": t["val_score"] if t else None,
                 "tuned_params": t["params"] if t else None,
+                "formula": _formula(family, t["params"] if t else entry["default"]["params"]),
                 "default": _stats_dict(family, entry["default"]["test"]),
                 "default_params": entry["default"]["params"],
                 "divergence_rate": _divergence_rate(t["test"] if t else [], entry["default"]["test"]),
@@ -206,6 +207,17 @@ def _family_rows(fams: Mapping[str, Any], records: Sequence[TrialRecord], direct
     sign = 1.0 if direction == "maximize" else -1.0
     families.sort(key=lambda r: (r["tuned"] is None, -sign * r["tuned"]["mean"] if r["tuned"] else 0.0))
     return families
+
+
+def _formula(family: str, params: Mapping[str, Any]) -> str | None:
+    """The family's function at these parameters as text, where the family can say it (composed, expressions)."""
+    from spaces import UnknownFamilyError, family_params, get_family
+
+    try:
+        spec = get_family(family)
+    except UnknownFamilyError:
+        return None  # a plugin this process did not load
+    return spec.describe({**spec.defaults(), **family_params(family, params)}) if spec.describe else None
 
 
 def _divergence_rate(*runs: Sequence[float]) -> float:

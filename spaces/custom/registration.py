@@ -111,6 +111,7 @@ def register_expression(name: str, definition: str, *, initializer: str | None =
     family = ActivationFamily(
         name, expression.params, initializer or _initializer_for(expression), expression.canonical,
         factory=_expression_factory(expression), origin="expression", digest=_digest(expression.canonical, ()),
+        describe=lambda values: _substitute(expression, values),
     )  # fmt: skip
     register_family(family)
     return family
@@ -230,3 +231,15 @@ def _digest(source: str, specs: tuple[Param, ...]) -> str:
 def _first_line(obj: Any, fallback: str) -> str:
     doc = inspect.getdoc(obj) or ""
     return doc.strip().splitlines()[0] if doc.strip() else fallback
+
+
+def _substitute(expression: Expression, values: Mapping[str, Any]) -> str:
+    """The expression with its parameters' values written in, e.g. ``maximum(0.07 * x, x)``."""
+    import ast
+
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            value = values.get(node.id)
+            return ast.Constant(round(float(value), 4)) if isinstance(value, int | float) else node
+
+    return ast.unparse(Substitute().visit(expression.tree))

@@ -105,6 +105,9 @@ def test_defaults_and_parameters_match_keras(name):
         assert alpha_init.lower() == "zeros"
         assert family.defaults() == {"initial_slope": 0.0}
         return
+    if name == "composed":  # not in Keras: untuned, Ramachandran et al.'s swish (tests/spaces/test_composed.py)
+        assert family.defaults() == {"unary1": "beta_x", "unary2": "x", "binary": "sigmoid_mul", "beta": 1.0}
+        return
     if name in LAYER_BACKED:
         target = getattr(keras.layers, LAYER_BACKED[name])
         skip = {"kwargs"}
