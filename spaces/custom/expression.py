@@ -26,6 +26,7 @@ MAX_NODES = 120  # syntax-tree nodes of the expression
 MAX_DEPTH = 24  # nesting of the syntax tree
 MAX_EXPONENT = 8.0
 MAX_CONSTANT = 1e6
+EXP_CLIP = 80.0  # exp(80) ~ 5.5e34 still fits float32 (see keras_ops)
 MIN_MOVING = 0.01  # the share of inputs in [-10, 10] where the derivative must be non-zero
 _QUANTILES = (0.0, 0.137, 0.5, 0.731, 1.0)
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -270,10 +271,18 @@ def numpy_ops() -> dict[str, Callable[..., Any]]:
 
 
 def keras_ops() -> dict[str, Callable[..., Any]]:
-    """The operations of the evaluator in ``keras.ops`` (the layer's, on any backend)."""
+    """The operations of the evaluator in ``keras.ops`` (the layer's, on any backend).
+
+    The exponential-growth functions take their input clipped to ±:data:`EXP_CLIP`: identical on every
+    input the checks allow, they cannot overflow in an unselected branch of ``where``, whose gradient would
+    otherwise be ``0 * inf = NaN`` (``where(x > 0, x, exp(x) - 1)`` at a pre-activation of 100).
+    """
     from keras import ops
 
-    return {name: getattr(ops, name) for name in (*_UNARY, *_OPERATIONS)}
+    table = {name: getattr(ops, name) for name in (*_UNARY, *_OPERATIONS)}
+    for name in ("exp", "expm1", "sinh", "cosh"):
+        table[name] = lambda v, fn=table[name]: fn(ops.clip(v, -EXP_CLIP, EXP_CLIP))
+    return table
 
 
 def check_numerics(expression: Expression) -> None:
@@ -289,6 +298,7 @@ def check_numerics(expression: Expression) -> None:
     step = 1e-4
     ops = numpy_ops()
     for values in _corners(expression.params):
+        _check_parts(expression, grid, values)
         with np.errstate(all="ignore"):
             y = np.broadcast_to(np.asarray(expression.evaluate(grid, values, ops), dtype=float), grid.shape)
             slope = (np.asarray(expression.evaluate(grid + step, values, ops), dtype=float)
@@ -306,6 +316,30 @@ def check_numerics(expression: Expression) -> None:
                 f"{expression.text!r} has zero derivative almost everywhere on [-10, 10]{at} (a step or a "
                 f"constant): no gradient would flow through it."
             )
+
+
+def _check_parts(expression: Expression, grid: Any, values: Mapping[str, float]) -> None:
+    """Every intermediate value must be finite too: a NaN in the branch ``where`` does not select still makes
+    its gradient NaN (``where(x > -1, log(x + 1), x)``)."""
+    import numpy as np
+
+    def finite(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def checked(*args: Any) -> Any:
+            with np.errstate(all="ignore"):
+                out = fn(*args)
+            bad = ~np.isfinite(np.broadcast_to(np.asarray(out, dtype=float), grid.shape))
+            if bad.any():
+                at = f" with {', '.join(f'{k}={v:g}' for k, v in values.items())}" if values else ""
+                raise ExpressionError(
+                    f"{name}() in {expression.text!r} is not finite at x={grid[bad][0]:g}{at}: an activation must "
+                    f"be finite for every input, in both branches of a where()."
+                )
+            return out
+
+        return checked
+
+    ops = {name: finite(name, fn) for name, fn in numpy_ops().items()}
+    expression.evaluate(grid, values, ops)
 
 
 def _corners(params: tuple[FloatParam, ...]) -> list[dict[str, float]]:

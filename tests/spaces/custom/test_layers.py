@@ -44,6 +44,20 @@ def test_an_expression_layer_rechecks_its_text_on_construction():
         spaces.ExpressionActivation("maximum(a * x, x)", {})
 
 
+@pytest.mark.usefixtures("isolated_registry")
+def test_an_unselected_exponential_branch_passes_finite_gradients_at_large_inputs():
+    import tensorflow as tf
+
+    layer = spaces.register_expression("elu_like_grad", "where(x > 0, x, exp(x) - 1)").build()
+    x = tf.constant([-200.0, -3.0, 0.5, 100.0, 1000.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+    gradient = tape.gradient(y, x).numpy()
+    assert np.isfinite(gradient).all() and gradient[-2:].tolist() == [1.0, 1.0]
+    np.testing.assert_allclose(np.asarray(y)[:3], [-1.0, np.expm1(-3.0), 0.5], rtol=1e-6)
+
+
 def test_a_function_layer_without_its_plugin_says_which_plugin_to_import():
     with pytest.raises(ValueError, match="No activation function is registered as 'never_registered'"):
         spaces.CallableActivation("never_registered")
