@@ -71,7 +71,10 @@ def add_parser(commands: Any) -> None:
                        help="validation metric to optimise and test metric of the verdict (default: accuracy, "
                             "balanced_accuracy for imbalanced classes, rmse for regression)")
     space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler,
-                       help="Optuna sampler: tpe (multivariate TPE), random, or qmc (quasi-Monte Carlo)")
+                       help="Optuna sampler, one per family: tpe (multivariate TPE), random, qmc (quasi-Monte Carlo), grid "
+                            "(4 values of each number, every choice), cmaes (CMA-ES; needs the cmaes package), gp "
+                            "(Gaussian process; needs torch), nsga2 (NSGA-II); cmaes and gp draw categorical "
+                            "parameters at random")
     space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner,
                        help="Optuna pruner on the validation metric after each epoch; every one compares a trial "
                             "only with trials of its own family")
@@ -198,6 +201,9 @@ def handle(args: argparse.Namespace) -> int:
 def config_from(args: argparse.Namespace) -> RunConfig:
     """The run's configuration from the parsed flags (plugins loaded, the families checked against the
     registry)."""
+    from search.study import require_sampler
+
+    require_sampler(args.sampler)
     if args.trials == 0 and args.seeds == 0:
         raise UsageError("--trials 0 with --seeds 0 does nothing: give --trials N to search, or --seeds K (2 or "
                          "more) to judge the study's trials.")

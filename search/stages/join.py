@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from search.errors import UsageError
 from search.locations import redact_url, require_existing_storage
 from search.stages.data import PreparedData, load_data
-from search.stages.study import quiet_libraries
+from search.stages.study import quiet_libraries, study_sampler
 
 if TYPE_CHECKING:
     import optuna
@@ -118,7 +118,6 @@ def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, 
         check_space,
         make_builder,
         make_pruner,
-        make_sampler,
         space_signature,
     )
 
@@ -134,7 +133,8 @@ def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, 
     parent_run_id, tracker, experiment_id = _parent_run(options, attrs, tracking_uri)
     study.pruner = make_pruner(spec.pruner, spec.epochs)
     # Each worker its own stream of suggestions (TPE's constant liar keeps concurrent ones apart).
-    study.sampler = make_sampler(spec.sampler, spec.seed + len(study.get_trials(deepcopy=False)) + 7919 * (options.index + 1))
+    study.sampler = study_sampler(spec.sampler, spec.seed + len(study.get_trials(deepcopy=False))
+                                  + 7919 * (options.index + 1), builder, spec.families)
     train_config = trainers.TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed,
                                         patience=spec.patience, devices=options.devices)
     return TrialContext(splits=splits, builder=builder, train_config=train_config, tracker=tracker,

@@ -8,7 +8,7 @@ A study that exists with another identity is refused before anything in it chang
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +53,7 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
             metric or search space.
     """
     from search.parallel import open_shared_storage
-    from search.study import make_builder, make_pruner, make_sampler, open_study
+    from search.study import make_builder, make_pruner, open_study
     from search.tracking import check_tracking, resolve_tracking_uri
 
     quiet_libraries()
@@ -70,20 +70,36 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
         name=name,
         storage=storage,
         direction=data.direction,
-        sampler=make_sampler(config.sampler, config.seed),
+        sampler=study_sampler(config.sampler, config.seed, builder, config.families, console),
         pruner=make_pruner(config.pruner, config.epochs),
         identity=_identity(config, data, builder),
     )
     n_before = len(study.get_trials(deepcopy=False))
     if n_before:
         # A resumed study must not replay the first invocation's random start-up suggestions.
-        study.sampler = make_sampler(config.sampler, config.seed + n_before)
+        study.sampler = study_sampler(config.sampler, config.seed + n_before, builder, config.families)
     console.print(f"study {name!r} in {redact_url(config.storage)}: "
                   + ("new" if created else f"resumed with {n_before} trials"))
     from search.study import USER_ATTR_SPEC
 
     study.set_user_attr(USER_ATTR_SPEC, _spec(config, data).to_attr())
     return OpenedStudy(name, config.storage, storage, study, created, builder, tracking_uri)
+
+
+def study_sampler(name: str, seed: int, builder: Callable[[Any], Any], families: Sequence[str],
+                  console: Console | None = None) -> Any:
+    """The study's sampler (with each family's grid for ``grid``); says what a numbers-only sampler does with
+    the categorical parameters."""
+    from search.study import declared_space, grid_space, make_sampler, sampler_notice
+
+    grids = grid_space(builder, families) if name == "grid" else None
+    if console is not None and name in ("cmaes", "gp"):
+        categorical = {n for calls in declared_space(builder, families).values() for n, c in calls.items()
+                       if c[1] == "categorical"}
+        notice = sampler_notice(name, sorted(categorical))
+        if notice:
+            console.print(notice)
+    return make_sampler(name, seed, grids)
 
 
 def _require_trials(name: str, storage: Any, url: str) -> None:

@@ -31,11 +31,11 @@ def family_seed(seed: int, family: str | None) -> int:
 
 
 class PerFamilySampler(optuna.samplers.BaseSampler):
-    """One sampler per family, made by ``factory(seed)``, each seeing only its family's trials."""
+    """One sampler per family, made by ``factory(seed, family)``, each seeing only its family's trials."""
 
-    def __init__(self, factory: Callable[[int], optuna.samplers.BaseSampler], seed: int) -> None:
+    def __init__(self, factory: Callable[[int, str | None], optuna.samplers.BaseSampler], seed: int) -> None:
         self._samplers: PerFamily[optuna.samplers.BaseSampler] = PerFamily(
-            lambda family: factory(family_seed(seed, family))
+            lambda family: factory(family_seed(seed, family), family)
         )
 
     def sampler_for(self, family: str | None) -> optuna.samplers.BaseSampler:

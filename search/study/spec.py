@@ -98,15 +98,59 @@ def check_space(name: str, stored: str | None, signature: str) -> None:
         )
 
 
-class _RecordingTrial:
-    """Stands in for an Optuna trial: records each ``suggest_*`` call and answers with the first/lowest value."""
+def declared_space(builder: Callable[[Any], Any], families: Sequence[str]) -> dict[str, dict[str, list[Any]]]:
+    """Every hyperparameter each family's configurations can declare (name -> its recorded ``suggest_*`` call),
+    conditional ones included: the builder is run once per choice index, so that a parameter behind a switch
+    (``relu.use_max_value``) or a choice shows up."""
+    from search.study.hp import OptunaHyperParameters
 
-    def __init__(self) -> None:
+    space: dict[str, dict[str, list[Any]]] = {}
+    for family in families:
+        seen: dict[str, list[Any]] = {}
+        index, widest = 0, 1
+        while index < widest:
+            trial = _RecordingTrial(choice_index=index)
+            builder(OptunaHyperParameters(trial, fixed={"activation": family}))  # type: ignore[arg-type]
+            for call in trial.calls:
+                seen.setdefault(call[0], call)
+                if call[1] == "categorical":
+                    widest = max(widest, len(call[2]))
+            index += 1
+        space[family] = seen
+    return space
+
+
+def grid_space(builder: Callable[[Any], Any], families: Sequence[str], points: int = 4) -> dict[str, dict[str, list[Any]]]:
+    """Each family's grid for ``--sampler grid``: every choice of a categorical parameter, ``points`` values of a
+    number (evenly spaced, or geometrically on a log scale, on its step)."""
+    return {family: {name: _grid_values(call, points) for name, call in calls.items()}
+            for family, calls in declared_space(builder, families).items()}
+
+
+def _grid_values(call: list[Any], points: int) -> list[Any]:
+    import numpy as np
+
+    if call[1] == "categorical":
+        return list(call[2])
+    _, kind, low, high, step, log = call
+    raw = np.geomspace(low, high, points) if log and low > 0 else np.linspace(low, high, points)
+    if step:
+        raw = low + np.round((raw - low) / step) * step
+    values = [int(round(v)) for v in raw] if kind == "int" else [float(v) for v in raw]
+    return sorted(set(values))
+
+
+class _RecordingTrial:
+    """Stands in for an Optuna trial: records each ``suggest_*`` call and answers with the lowest value, and the
+    choice at ``choice_index`` (the last one when there are fewer)."""
+
+    def __init__(self, choice_index: int = 0) -> None:
         self.calls: list[list[Any]] = []
+        self.choice_index = choice_index
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         self.calls.append([name, "categorical", list(choices)])
-        return choices[0]
+        return choices[min(self.choice_index, len(choices) - 1)]
 
     def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
         self.calls.append([name, "int", low, high, step, log])
