@@ -7,7 +7,7 @@ for 5 epochs on MNIST with: Lambda layers computing ``maximum(0.5, x)``, ``maxim
 family, in each of the three ways a user can register one (expression, ``Layer`` subclass, function), and
 the model is theirs: ``build`` below (only the learning rate is searched).
 
-Run (about 25 minutes on 2 CPU cores)::
+Run (about 6 minutes on 2 CPU cores; bench/results/seed_articles.md has its figures)::
 
     python -m search run --dataset ../shared/datasets/mnist/mnist.npz \\
         --plugins bench/seed_articles.py --builder bench/seed_articles.py:build \\
