@@ -111,7 +111,7 @@ def build_cnn(
             kernel_initializer=choice.initializer,
             name=f"conv_{i}",
         )(x)
-        x = choice.layer(name=f"{choice.family}_conv_{i}")(x)
+        x = choice.layer(name=f"{choice.family}_conv_{i}", spatial=True)(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool_{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(dense_units, kernel_initializer=choice.initializer, name="dense")(x)

@@ -65,9 +65,10 @@ class ActivationChoice:
         """For model names: the family, plus the SELU combination when there is one (``"selu_plain"``)."""
         return f"{self.family}_{self.combo}" if self.family == "selu" and self.combo else self.family
 
-    def layer(self, name: str | None = None) -> keras.layers.Layer:
-        """A fresh activation layer."""
-        return get_family(self.family).build(self.params, name=name)
+    def layer(self, name: str | None = None, spatial: bool = False) -> keras.layers.Layer:
+        """A fresh activation layer; ``spatial`` after a 2-D convolution (PReLU then learns one slope per
+        channel)."""
+        return get_family(self.family).build(self.params, name=name, spatial=spatial)
 
     def dropout(self, rate: float, name: str | None = None) -> keras.layers.Layer:
         """``AlphaDropout`` for canonical SELU, ``Dropout`` otherwise."""

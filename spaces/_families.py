@@ -79,6 +79,15 @@ def _prelu(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
     return keras.layers.PReLU(alpha_initializer=initializer, name=name)
 
 
+def _prelu_spatial(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
+    """After a convolution: one slope per channel, shared across height and width (He et al. 2015's
+    channel-wise PReLU), not one per pixel and channel."""
+    import keras
+
+    initializer = keras.initializers.Constant(params["initial_slope"])
+    return keras.layers.PReLU(alpha_initializer=initializer, shared_axes=[1, 2], name=name)
+
+
 def _elu(params: Mapping[str, Any], name: str | None) -> keras.layers.Layer:
     import keras
 
@@ -106,6 +115,7 @@ def _register(
     aliases: tuple[str, ...] = (),
     factory: LayerFactory | None = None,
     describe: Any = None,
+    spatial_factory: LayerFactory | None = None,
 ) -> None:
     register_family(
         ActivationFamily(
@@ -116,6 +126,7 @@ def _register(
             aliases,
             factory=factory or _keras_activation(name),
             describe=describe,
+            spatial_factory=spatial_factory,
         )
     )
 
@@ -131,7 +142,7 @@ _register("leaky_relu", HE, "x for x >= 0, else negative_slope * x (the layer's 
           factory=_leaky_relu)
 _register("prelu", HE, "Leaky ReLU whose slope is learned per unit; initial_slope starts it.",
           FloatParam("initial_slope", 0.0, 0.3, default=0.0),
-          factory=_prelu)
+          factory=_prelu, spatial_factory=_prelu_spatial)
 _register("elu", HE, "x for x > 0, else alpha * (exp(x) - 1).",
           FloatParam("alpha", 0.1, 3.0, default=1.0, log=True),
           factory=_elu)

@@ -43,6 +43,9 @@ class ActivationFamily:
         factory: ``factory(params, name)`` builds the Keras layer from a complete ``params`` dict. It must return
             a layer that survives ``model.save`` and ``keras.models.load_model`` in safe mode: a built-in layer
             or a registered ``Layer`` subclass, never a ``Lambda`` or a closure.
+        spatial_factory: The factory for convolutional feature maps ``(batch, H, W, C)``, where a family with
+            learned per-unit parameters shares them across positions (PReLU: one slope per channel, not per
+            pixel and channel); ``None``: ``factory`` serves both.
         describe: ``describe(params)``: the function at these parameters as a formula, for reports (composed
             and expression families); ``None`` where the name says it.
         origin: Where the family comes from: ``"keras"`` (built in), a plugin module's name, or ``"expression"``.
@@ -57,6 +60,7 @@ class ActivationFamily:
     aliases: tuple[str, ...] = ()
     factory: LayerFactory = field(kw_only=True, repr=False, compare=False)
     describe: Callable[[Mapping[str, Any]], str] | None = field(default=None, kw_only=True, repr=False, compare=False)
+    spatial_factory: LayerFactory | None = field(default=None, kw_only=True, repr=False, compare=False)
     origin: str = field(default="keras", kw_only=True, compare=False)
     digest: str = field(default="", kw_only=True, compare=False)
 
@@ -80,7 +84,7 @@ class ActivationFamily:
         return {p.name: p.default for p in self.params}
 
     def build(
-        self, params: Mapping[str, Any] | None = None, *, name: str | None = None
+        self, params: Mapping[str, Any] | None = None, *, name: str | None = None, spatial: bool = False
     ) -> keras.layers.Layer:
         """A fresh Keras layer applying this activation.
 
@@ -88,6 +92,7 @@ class ActivationFamily:
             params: Parameter values by name; missing ones take their default. Values outside the search
                 range are passed through unchanged: Keras alone decides what is valid.
             name: The layer's name; ``None`` lets Keras pick one.
+            spatial: The layer follows a 2-D convolution (see ``spatial_factory``).
 
         Raises:
             ValueError: If ``params`` names a parameter the family does not have.
@@ -99,7 +104,8 @@ class ActivationFamily:
             raise ValueError(
                 f"Unknown parameter(s) {unknown} for activation family {self.name!r}; valid: {valid}."
             )
-        return self.factory({**self.defaults(), **given}, name)
+        factory = self.spatial_factory if spatial and self.spatial_factory is not None else self.factory
+        return factory({**self.defaults(), **given}, name)
 
 
 def _normalise(name: str) -> str:

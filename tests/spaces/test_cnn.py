@@ -133,6 +133,13 @@ def test_other_families_use_their_initializer():
     assert not _layers(tanh, keras.layers.Dropout)  # no dropout layer at 0
 
 
+def test_prelu_learns_one_slope_per_channel_after_a_convolution_and_per_unit_after_the_dense_layer():
+    model = spaces.build_cnn(_hp(activation="prelu", filters=16, conv_blocks=2, dense_units=32),
+                             families=("relu", "prelu"), **MNIST_SHAPE)
+    slopes = {layer.name: tuple(layer.get_weights()[0].shape) for layer in _layers(model, keras.layers.PReLU)}
+    assert slopes == {"prelu_conv_1": (1, 1, 16), "prelu_conv_2": (1, 1, 32), "prelu_dense": (32,)}
+
+
 def test_regression_head():
     model = spaces.build_cnn(kt.HyperParameters(), input_shape=(8, 8), n_outputs=2, task="regression")
     assert model.get_layer("output").get_config()["activation"] == "linear" and model.loss == "mse"
