@@ -211,6 +211,9 @@ class Tracker:
             if key in names
             for step, value in enumerate(values)
         ]
+        learned = scores.get("learned") or {}  # first seed's learned activation parameters (PReLU's slopes)
+        metrics += [Metric(f"learned.{layer}.{stat}", float(value), now, 0)
+                    for layer, summary in learned.items() for stat, value in summary.items()]  # type: ignore[attr-defined]
         for chunk in _chunks(metrics, _MAX_METRICS):
             self.client.log_batch(run_id, metrics=chunk)
         self._log(run_id, params=params)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _PRIMARY_METRICS = {"classification": ("accuracy", "maximize"), "regression": ("rmse", "minimize")}
 
@@ -96,6 +96,8 @@ class TrainResult:
             asked for with ``train_model(latency_batch_size=...)``; else ``None``.
         metric: The validation metric ``train_model`` monitored, always a key of ``val_metrics``: the one it
             was asked for, else ``primary_metric(task)[0]``.
+        learned: The trained values of learned activation parameters (PReLU's slopes, a user layer's own
+            weights), by layer: ``{"mean", "std", "min", "max", "n"}`` (see ``learned_activation_params``).
     """
 
     history: dict[str, list[float]]
@@ -111,3 +113,4 @@ class TrainResult:
     stopped_by_callback: bool
     latency_seconds: float | None = None
     metric: str | None = None
+    learned: dict[str, dict[str, float]] = field(default_factory=dict)

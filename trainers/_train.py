@@ -155,6 +155,7 @@ def _train(
         stopped_by_callback=watch.stopped,
         latency_seconds=latency,
         metric=metric,
+        learned=learned_activation_params(model),
     )
 
 
@@ -227,3 +228,21 @@ def _evaluate(
     if metric is not None and metric not in out:
         out[metric] = compute_metric(metric, y, model.predict(x, batch_size=batch_size, verbose=0))
     return out
+
+
+_NOT_ACTIVATIONS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization, keras.layers.Embedding)
+
+
+def learned_activation_params(model: keras.Model) -> dict[str, dict[str, float]]:
+    """Summaries of the trainable weights of activation layers (layers with weights but no kernel: PReLU's
+    slopes, a user's learnable activation), by layer name (``name/weight`` when a layer has several)."""
+    learned: dict[str, dict[str, float]] = {}
+    for layer in model.layers:
+        if hasattr(layer, "kernel") or isinstance(layer, _NOT_ACTIVATIONS) or not layer.trainable_weights:
+            continue
+        for weight in layer.trainable_weights:
+            values = np.asarray(keras.ops.convert_to_numpy(weight), dtype=np.float64).ravel()
+            key = layer.name if len(layer.trainable_weights) == 1 else f"{layer.name}/{weight.name}"
+            learned[key] = {"mean": float(values.mean()), "std": float(values.std()), "min": float(values.min()),
+                            "max": float(values.max()), "n": float(values.size)}
+    return learned

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from search.verdict.jobs import LATENCY_BATCH, SCORE_FIELDS, Job, Scores, train_job
+from search.verdict.jobs import LATENCY_BATCH, SCORE_FIELDS, Job, Scores, learned_params, train_job
 from search.verdict.selection import choose, configuration, equal_effort, top_candidates
 
 if TYPE_CHECKING:
@@ -80,9 +80,14 @@ def plan_jobs(plan: EvaluationPlan, params: Mapping[str, Any], metric: str, seed
             for seed in (plan.seeds if seeds is None else seeds)]
 
 
-def gather(keys: Sequence[str], results: Mapping[str, Scores]) -> dict[str, list[float]]:
-    """Per-seed scores of one configuration, as lists in seed order, from its jobs' results."""
-    return {name: [results[key][name] for key in keys] for name in SCORE_FIELDS}
+def gather(keys: Sequence[str], results: Mapping[str, Scores]) -> dict[str, Any]:
+    """Per-seed scores of one configuration, as lists in seed order, from its jobs' results; with the learned
+    activation parameters of its first seed where it has any (``learned``)."""
+    gathered: dict[str, Any] = {name: [results[key][name] for key in keys] for name in SCORE_FIELDS}
+    learned = learned_params(results[keys[0]]) if keys else {}
+    if learned:
+        gathered["learned"] = learned
+    return gathered
 
 
 def evaluate_study(

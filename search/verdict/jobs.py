@@ -34,6 +34,7 @@ USER_ATTR_KEY = "job_key"
 USER_ATTR_SCORES = "scores"
 SCORE_FIELDS = ("test", "val", "latency_s", "epochs_run")
 LATENCY_BATCH = 256
+LEARNED = "|"  # scores' keys "|<layer>|<stat>" carry the learned activation parameters (PReLU's slopes)
 
 Scores = dict[str, float]  # one seed's test / val score, inference latency, epochs run (NaN: diverged)
 
@@ -145,8 +146,21 @@ def train_job(job: Job, builder: Callable[[Any], Any], splits: Splits, devices: 
                              evaluate_test=True, latency_batch_size=LATENCY_BATCH, metric=job.metric)
     except TrainingError:
         return dict.fromkeys(SCORE_FIELDS, math.nan)
-    return {"test": float(result.test_metrics[job.metric]), "val": float(result.val_metrics[job.metric]),  # type: ignore[index]
-            "latency_s": float(result.latency_seconds), "epochs_run": float(result.epochs_run)}  # type: ignore[arg-type]
+    scores = {"test": float(result.test_metrics[job.metric]), "val": float(result.val_metrics[job.metric]),  # type: ignore[index]
+              "latency_s": float(result.latency_seconds), "epochs_run": float(result.epochs_run)}  # type: ignore[arg-type]
+    scores.update({f"{LEARNED}{layer}{LEARNED}{stat}": value for layer, summary in result.learned.items()
+                   for stat, value in summary.items()})
+    return scores
+
+
+def learned_params(scores: Scores) -> dict[str, dict[str, float]]:
+    """The learned activation parameters a job's scores carry (``train_job``), by layer."""
+    learned: dict[str, dict[str, float]] = {}
+    for key, value in scores.items():
+        if key.startswith(LEARNED):
+            layer, stat = key[len(LEARNED):].rsplit(LEARNED, 1)
+            learned.setdefault(layer, {})[stat] = value
+    return learned
 
 
 def job_objective(builder: Callable[[Any], Any], splits: Splits,

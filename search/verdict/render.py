@@ -143,6 +143,18 @@ def _formulas(report: Mapping[str, Any]) -> list[str]:
         if lines else []
 
 
+def _learned(report: Mapping[str, Any]) -> list[str]:
+    """Learned activation parameters per layer (PReLU's slopes) of each family's re-evaluated model, seed 1."""
+    lines = []
+    for r in report["families"]:
+        for layer, s in (r.get("learned") or {}).items():
+            lines.append(f"| {r['family']} | {layer} | {int(s['n'])} | {s['mean']:.4f} | {s['std']:.4f} | "
+                         f"{s['min']:.4f} | {s['max']:.4f} |")
+    header = ["## Learned activation parameters (the re-evaluated model, first seed)", "",
+              "| family | layer | values | mean | SD | min | max |", "|---|---|---:|---:|---:|---:|---:|"]
+    return [*header, *lines, ""] if lines else []
+
+
 def _definitions(report: Mapping[str, Any]) -> list[str]:
     definitions = report.get("definitions") or {}
     lines = ["## What the verdicts mean", ""]
@@ -196,6 +208,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
                   *PAIR_HEADER, pair_row(c["pair"]), ""]
     lines += _pairs_section("All pairs, tuned (Holm over all of them)", report["all_pairs"])
     lines += _formulas(report)
+    lines += _learned(report)
     lines += _definitions(report)
     return "\n".join(lines)
 

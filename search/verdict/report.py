@@ -194,6 +194,7 @@ def _family_rows(fams: Mapping[str, Any], records: Sequence[TrialRecord], direct
                 "tuned_trial": t["trial"] if t else None,
                 "tuned_val_score": t["val_score"] if t else None,
                 "tuned_params": t["params"] if t else None,
+                "learned": (t or entry["default"]).get("learned") or {},
                 "formula": _formula(family, t["params"] if t else entry["default"]["params"]),
                 "default": _stats_dict(family, entry["default"]["test"]),
                 "default_params": entry["default"]["params"],

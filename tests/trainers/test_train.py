@@ -189,3 +189,22 @@ def test_latency_is_measured_only_when_asked(digits_splits: Splits) -> None:
     timed = train_model(mlp(digits_splits), digits_splits, config, latency_batch_size=256)
     assert plain.latency_seconds is None
     assert timed.latency_seconds is not None and 0.0 < timed.latency_seconds < 1.0
+
+
+def test_learned_activation_parameters_are_reported_and_a_plain_mlp_has_none(trained: TrainResult,
+                                                                              digits_splits: Splits) -> None:
+    assert trained.learned == {}
+
+    def build() -> keras.Model:
+        inputs = keras.Input(digits_splits.input_shape)
+        x = keras.layers.Dense(16)(inputs)
+        x = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), name="slopes")(x)
+        model = keras.Model(inputs, keras.layers.Dense(digits_splits.n_outputs, activation="softmax")(x))
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    learned = train_model(build, digits_splits, TrainConfig(epochs=2, seed=0)).learned
+    assert list(learned) == ["slopes"] and learned["slopes"]["n"] == 16.0
+    summary = learned["slopes"]
+    assert summary["min"] <= summary["mean"] <= summary["max"] and summary["std"] > 0  # they moved from 0.25

@@ -283,3 +283,32 @@ def test_report_output_keeps_every_study_inside_the_folder_whatever_its_name(tmp
     written = {p.resolve() for p in tmp_path.rglob("report.md")}
     assert written and all(out.resolve() in p.parents for p in written)
     assert not (tmp_path / "evil").exists() and not (tmp_path / "abs" / "report.md").exists()
+
+
+def test_composed_formulas_and_learned_slopes_reach_the_report_through_the_builder() -> None:
+    evaluation = record({"relu": 0.90, "composed": 0.92, "prelu": 0.91})
+    composed = evaluation["families"]["composed"]["tuned"]["params"]
+    composed.update({"composed.unary1": "tanh", "composed.unary2": "abs", "composed.binary": "mul",
+                     "composed.beta": 1.5})
+    slopes = {"prelu_1": {"mean": 0.12, "std": 0.03, "min": 0.01, "max": 0.3, "n": 64.0}}
+    evaluation["families"]["prelu"]["tuned"]["learned"] = slopes
+    report = build_report(evaluation, RECORDS, study_name="s", dataset="d")
+    rows = {r["family"]: r for r in report["families"]}
+    assert rows["composed"]["formula"] == "tanh(x) * |x|" and rows["relu"]["formula"] is None
+    assert rows["prelu"]["learned"] == slopes and rows["relu"]["learned"] == {}
+    text = to_markdown(report)
+    rank = [r["family"] for r in report["families"]].index("composed") + 1
+    assert f"- **composed** (rank {rank} of 3): f(x) = `tanh(x) * |x|`" in text
+    assert "| prelu | prelu_1 | 64 | 0.1200 | 0.0300 | 0.0100 | 0.3000 |" in text
+
+
+def test_a_job_s_learned_parameters_travel_in_its_scores_to_the_gathered_record() -> None:
+    from search.verdict.evaluation import gather
+    from search.verdict.jobs import learned_params
+
+    scores = {"test": 0.9, "val": 0.8, "latency_s": 0.001, "epochs_run": 3.0, "|prelu_1|mean": 0.2,
+              "|prelu_1|n": 8.0, "|act/alpha|max": 0.5}
+    assert learned_params(scores) == {"prelu_1": {"mean": 0.2, "n": 8.0}, "act/alpha": {"max": 0.5}}
+    gathered = gather(["a", "b"], {"a": scores, "b": {**scores, "|prelu_1|mean": 0.7}})
+    assert gathered["test"] == [0.9, 0.9] and gathered["learned"]["prelu_1"]["mean"] == 0.2
+    assert "learned" not in gather(["a"], {"a": {"test": 1.0, "val": 1.0, "latency_s": 0.0, "epochs_run": 1.0}})
