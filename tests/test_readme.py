@@ -28,7 +28,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 SMALL_BUDGET = ["--trials", "1", "--epochs", "2", "--seeds", "2", "--families", "relu,tanh,sigmoid", "--workers", "1"]
 # (three families: the cross-dataset ranking needs at least three)
 EXTERNAL = {"createdb", "export"}  # PostgreSQL's own tools and the shell's: documented, not checked here
-REMOTE = re.compile(r"postgresql://|http://|https://")
+# Parsed but not run here: commands that need a server, or files of the repository or ../shared (they run in
+# their own tests: tests/search/parallel/test_custom_families.py, tests/search/study/test_builders.py).
+REMOTE = re.compile(r"postgresql://|http://|https://|\.py\b|\.\./shared")
 
 
 def readme_commands(text: str = README) -> list[str]:
