@@ -157,7 +157,25 @@ class Tracker:
         who = f"its coordinator ({coordinator})" if coordinator else "its coordinator"
         self._log(run_id, tags={TAG_FAIL_REASON: f"{who} died without closing it; closed by the next run."})
         self.client.set_terminated(run_id, status="KILLED")
+        # Its workers stopped with it; a trial run whose id never reached Optuna (the worker died between
+        # creating the run and recording it) has nobody else to close it.
+        for child in self._running([run.info.experiment_id], f"tags.`{TAG_PARENT}` = '{run_id}'"):
+            self.close_killed_trial(child, reason=f"{who} died; its workers stopped with it.")
         return True
+
+    def running_trial_runs(self, study_name: str, trial_number: int) -> list[str]:
+        """The RUNNING MLflow runs of trial ``trial_number`` of ``study_name`` (found by their tags, for a trial
+        whose worker died before it recorded its run id)."""
+        if "'" in study_name:
+            return []  # not expressible in a filter string; such a run is closed with its parent
+        experiments = [e.experiment_id for e in self.client.search_experiments()]
+        return self._running(experiments, f"tags.`{TAG_STUDY}` = '{study_name}' and tags.`{TAG_TRIAL}` = "
+                                          f"'{trial_number}' and tags.`{TAG_ROLE}` = 'trial'")
+
+    def _running(self, experiment_ids: list[str], where: str) -> list[str]:
+        runs = self.client.search_runs(experiment_ids, filter_string=f"{where} and attributes.status = 'RUNNING'",
+                                       max_results=1000)
+        return [r.info.run_id for r in runs]
 
     def log_dataset(
         self,

@@ -74,12 +74,13 @@ class StaleTrialHandler:
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         self._retry(study, trial)
         run_id = trial.user_attrs.get(USER_ATTR_RUN_ID)
-        if run_id:
-            try:
-                if self._tracker is None:
-                    self._tracker = self._tracker_factory()
+        try:
+            if self._tracker is None:
+                self._tracker = self._tracker_factory()
+            # No id recorded: the worker died between creating the run and recording it; find it by its tags.
+            for run in [run_id] if run_id else self._tracker.running_trial_runs(study.study_name, trial.number):
                 self._tracker.close_killed_trial(
-                    run_id, reason=f"Worker died: no heartbeat for over {self._grace_s:.0f} s; trial re-queued."
+                    run, reason=f"Worker died: no heartbeat for over {self._grace_s:.0f} s; trial re-queued."
                 )
-            except Exception as exc:  # the retry is queued; a tracking server that is down must not undo it
-                _log.warning("Could not close the MLflow run %s of stale trial %d: %s", run_id, trial.number, exc)
+        except Exception as exc:  # the retry is queued; a tracking server that is down must not undo it
+            _log.warning("Could not close the MLflow run %s of stale trial %d: %s", run_id, trial.number, exc)

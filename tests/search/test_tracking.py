@@ -191,3 +191,41 @@ def test_a_parent_run_whose_coordinator_died_is_closed_by_the_next_run(tracker: 
     assert status == {"dead": "KILLED", "alive": "RUNNING", "elsewhere": "RUNNING", "untagged": "KILLED"}
     reason = client.get_run(runs["dead"]).data.tags["fail_reason"]
     assert reason == f"its coordinator ({coordinators['dead']}) died without closing it; closed by the next run."
+
+
+def test_closing_an_orphaned_parent_closes_its_children_and_a_stale_trial_s_unrecorded_run_is_found(
+        tracker: Tracker) -> None:
+    """bench.chaos found trial runs left RUNNING: their worker died between creating the run and recording its
+    id on the Optuna trial. A dead coordinator's parent takes its RUNNING children with it; the stale-trial
+    handler finds an unrecorded run by its study and trial tags."""
+    import subprocess
+    import sys
+
+    import optuna
+
+    from search.parallel.stale import StaleTrialHandler
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    experiment = tracker.experiment_id("orphan-children")
+    parent = tracker.start_parent(experiment, run_name="p", params={}, tags={"role": "study",
+                                                                            "coordinator": f"nohost:{dead.pid}"})
+    orphan = tracker.start_trial(experiment, parent, study_name="kids", trial_number=3)
+    done = tracker.start_trial(experiment, parent, study_name="kids", trial_number=4)
+    tracker.finish_trial(done, state="complete", family="relu", trial_number=4, params={}, metrics={})
+    assert tracker.close_orphaned_parent(parent, alive=lambda c: False)
+    client = MlflowClient(tracker.tracking_uri)
+    assert [client.get_run(r).info.status for r in (parent, orphan, done)] == ["KILLED", "KILLED", "FINISHED"]
+
+    live = tracker.start_parent(experiment, run_name="q", params={}, tags={"role": "study"})
+    unrecorded = tracker.start_trial(experiment, live, study_name="kids", trial_number=7)
+    other = tracker.start_trial(experiment, live, study_name="kids", trial_number=8)
+    assert tracker.running_trial_runs("kids", 7) == [unrecorded] and tracker.running_trial_runs("it's", 7) == []
+    study = optuna.create_study(study_name="kids")
+    for _ in range(8):
+        study.enqueue_trial({})
+    trials = [study.ask() for _ in range(8)]
+    StaleTrialHandler(lambda: tracker, grace_s=90)(study, study.trials[7])
+    assert trials and client.get_run(unrecorded).info.status == "KILLED"
+    assert client.get_run(other).info.status == "RUNNING"
+    assert "no heartbeat for over 90 s" in client.get_run(unrecorded).data.tags["fail_reason"]
