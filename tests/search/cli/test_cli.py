@@ -167,7 +167,7 @@ def test_trials_0_judges_an_existing_study_and_refuses_a_missing_one(tmp_path: P
     ("--trials", "-1", "must be 0 or more"),
     ("--epochs", "-3", "must be at least 1"),
     ("--val-size", "1.5", "must be between 0 and 1"),
-    ("--sampler", "grid", "invalid choice"),
+    ("--sampler", "bayes", "invalid choice"),
     ("--seeds", "1", "must be 0 (no verdict) or at least 2"),
 ])
 def test_bad_flags_exit_2(flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
