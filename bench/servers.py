@@ -61,9 +61,10 @@ class Postgres:
         """A login role that must give its password (scram-sha-256 from 127.0.0.1), owning a new database;
         returns its URL, password included."""
         sql = f"CREATE ROLE {role} LOGIN PASSWORD '{password}'; CREATE DATABASE {database} OWNER {role};"
-        for statement in sql.split("; "):
+        for statement in sql.split("; "):  # on psql's stdin: a -c argument would show the password in `ps`
             subprocess.run([*self.user, str(self.bin / "psql"), "-h", str(self.data), "-p", str(self.port), "-U",
-                            "postgres", "-d", "postgres", "-c", statement], check=True, capture_output=True, timeout=60)
+                            "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1"], input=statement.rstrip(";") + ";\n",
+                           check=True, capture_output=True, text=True, timeout=60)
         hba = self.data / "pg_hba.conf"
         hba.write_text(f"host all {role} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         self.pg_ctl("reload")
