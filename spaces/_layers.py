@@ -21,8 +21,19 @@ def plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+class ElementwiseActivation(keras.layers.Layer):
+    """What every activation layer of the package shares: it keeps its input's shape and passes masks on."""
+
+    def __init__(self, **layer_kwargs: Any) -> None:
+        super().__init__(**layer_kwargs)
+        self.supports_masking = True
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class ParametricActivation(keras.layers.Layer):
+class ParametricActivation(ElementwiseActivation):
     """Applies ``keras.activations.get(function)(x, **kwargs)``.
 
     For parameterised activations that Keras has no layer for (``gelu(approximate=True)``,
@@ -47,20 +58,16 @@ class ParametricActivation(keras.layers.Layer):
         self.function = function
         self.function_kwargs = {k: plain(v) for k, v in (kwargs or {}).items()}
         inspect.signature(self._fn).bind(None, **self.function_kwargs)  # fail now, not at the first call
-        self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         return self._fn(inputs, **self.function_kwargs)
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "function": self.function, "kwargs": dict(self.function_kwargs)}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class RReLU(keras.layers.Layer):
+class RReLU(ElementwiseActivation):
     """Randomized leaky ReLU (Xu et al., 2015): ``x`` for ``x >= 0``, else ``a * x``.
 
     While training, ``a`` is drawn uniformly from ``[lower, upper]`` for every element of every batch (a
@@ -80,7 +87,6 @@ class RReLU(keras.layers.Layer):
             raise ValueError(f"RReLU needs 0 <= lower <= upper, but got lower={self.lower}, upper={self.upper}.")
         self.seed = seed
         self._generator = keras.random.SeedGenerator(seed)
-        self.supports_masking = True
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if training:
@@ -91,15 +97,12 @@ class RReLU(keras.layers.Layer):
             slope = (self.lower + self.upper) / 2
         return keras.ops.where(inputs >= 0, inputs, slope * inputs)
 
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
-
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "lower": self.lower, "upper": self.upper, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class ComposedActivation(keras.layers.Layer):
+class ComposedActivation(ElementwiseActivation):
     """``binary(unary1(x), unary2(x))`` with constant ``beta`` (see :mod:`spaces._composed`), saved by the
     functions' names.
 
@@ -114,13 +117,9 @@ class ComposedActivation(keras.layers.Layer):
         self.config_params = {"unary1": unary1, "unary2": unary2, "binary": binary, "beta": float(plain(beta))}
         _composed.check(self.config_params)
         self._apply = _composed.apply
-        self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         return self._apply(keras.ops, inputs, self.config_params)
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self.config_params}

@@ -13,13 +13,13 @@ from typing import Any
 
 import keras
 
-from spaces._layers import PACKAGE, plain
+from spaces._layers import PACKAGE, ElementwiseActivation, plain
 from spaces.custom.expression import Expression, check_syntax, keras_ops
 from spaces.custom.registration import registered_function
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class ExpressionActivation(keras.layers.Layer):
+class ExpressionActivation(ElementwiseActivation):
     """Applies an activation expression such as ``maximum(a * x, x)`` with its parameter values.
 
     Args:
@@ -34,20 +34,16 @@ class ExpressionActivation(keras.layers.Layer):
         self.expression = check_syntax(expression, set(self.params))[0]
         self._expression = Expression(self.expression)
         self._ops = keras_ops()
-        self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         return self._expression.evaluate(inputs, self.params, self._ops)
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "expression": self.expression, "params": dict(self.params)}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class CallableActivation(keras.layers.Layer):
+class CallableActivation(ElementwiseActivation):
     """Applies the function registered as family ``family`` (``register_activation``) with keyword arguments.
 
     Raises:
@@ -59,13 +55,9 @@ class CallableActivation(keras.layers.Layer):
         self._fn = registered_function(family)
         self.family = family
         self.function_kwargs = {k: plain(v) for k, v in (kwargs or {}).items()}
-        self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         return self._fn(inputs, **self.function_kwargs)
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "family": self.family, "kwargs": dict(self.function_kwargs)}
