@@ -32,6 +32,7 @@ EXIT_RECYCLE = 75  # a worker stopped after --max-trials with work left: start a
 ENV_TRACKING = "MLFLOW_TRACKING_URI"  # ... and so does the tracking URI: neither is ever on a command line
 ENV_COORDINATOR = "ACTIVATION_SEARCH_COORDINATOR_PID"  # a pool worker stops when this process is gone
 WATCH_S = 1.0  # how often a pool worker checks that its coordinator is alive
+ORPHAN_KILL_S = 20.0  # an orphaned worker that has not stopped this long after its SIGTERM is killed
 STOP_GRACE_S = 60.0  # after Ctrl-C/SIGTERM, how long workers get to close their trials
 
 
@@ -131,10 +132,14 @@ class WorkerPool:
         return (errors or lines or ["no output"])[-1][:300]
 
 
-def watch_coordinator(environ: dict[str, str] | None = None, interval_s: float = WATCH_S) -> threading.Thread | None:
+def watch_coordinator(environ: dict[str, str] | None = None, interval_s: float = WATCH_S,
+                      kill_after_s: float = ORPHAN_KILL_S) -> threading.Thread | None:
     """In a pool worker: a daemon thread that sends this process SIGTERM (its trial is marked, its runs
     closed) as soon as the coordinator that started it is gone (SIGKILL, a closed terminal): the worker is
-    re-parented, so its parent pid changes. ``None`` outside a pool."""
+    re-parented, so its parent pid changes. If the worker is still alive ``kill_after_s`` later (its closing
+    writes wait on a locked or absent storage, or a library swallowed the interrupt), the thread kills it:
+    an orphan never trains on, and the next run's stale-trial check retries what it left. ``None`` outside
+    a pool."""
     pid = (environ if environ is not None else os.environ).get(ENV_COORDINATOR)
     if not pid or os.getppid() != int(pid):
         return None
@@ -144,6 +149,10 @@ def watch_coordinator(environ: dict[str, str] | None = None, interval_s: float =
             time.sleep(interval_s)
         print(f"error: the coordinator (pid {pid}) is gone; stopping this worker.", file=sys.stderr, flush=True)
         os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(kill_after_s)
+        print(f"error: this worker had not stopped {kill_after_s:g} s after SIGTERM; killing it (the next run "
+              "retries its trial).", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
 
     thread = threading.Thread(target=watch, name="coordinator-watch", daemon=True)
     thread.start()

@@ -3,8 +3,12 @@ against a really locked SQLite database."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import optuna
@@ -12,6 +16,7 @@ import pytest
 
 from search.errors import RunError, UsageError
 from search.parallel.placement import WorkerPlan, plan_workers, visible_gpus
+from search.parallel.pool import ENV_COORDINATOR, watch_coordinator
 from search.parallel.storage import NoQueuedTrials, ResilientStorage, StorageUnavailable, is_connection_error
 from search.study.budget import Slot, enqueue_slots, plan_slots, waiting_families
 
@@ -127,3 +132,46 @@ def test_only_connection_errors_are_retried() -> None:
     assert is_connection_error(wrapped)
     assert not is_connection_error(sa.IntegrityError("INSERT", {}, Exception("duplicate key")))
     assert not is_connection_error(ValueError("bad"))
+
+
+ORPHAN = """
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: print("SIGTERM swallowed", flush=True))  # a worker that does not stop
+from search.parallel.pool import ENV_COORDINATOR, watch_coordinator
+assert watch_coordinator({ENV_COORDINATOR: str(os.getppid())}, interval_s=0.1, kill_after_s=1.0) is not None
+print("watching", flush=True)
+time.sleep(60)
+"""
+COORDINATOR = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1]], stdout=open(sys.argv[2], "w"))
+print(child.pid, flush=True)
+while "watching" not in open(sys.argv[2]).read():
+    time.sleep(0.05)
+"""  # exits at once once its child watches: the child is orphaned
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status  # a zombie has stopped (the machine's init may be slow to reap it)
+
+
+def test_an_orphaned_worker_that_swallows_its_sigterm_is_killed_seconds_later(tmp_path: Path) -> None:
+    log = tmp_path / "orphan.log"
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", COORDINATOR, ORPHAN, str(log)], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "PYTHONPATH": str(root)}, check=True).stdout
+    pid = int(out.split()[0])
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), log.read_text()
+    assert "SIGTERM swallowed" in log.read_text()  # it was asked first, and killed only because it did not stop
+
+
+def test_a_process_outside_a_pool_is_not_watched() -> None:
+    assert watch_coordinator({}) is None
+    assert watch_coordinator({ENV_COORDINATOR: str(os.getppid() + 1)}) is None  # not started by that pid

@@ -3,6 +3,7 @@ consecutive failures, and (with PostgreSQL) three workers against a PostgreSQL s
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 import optuna
 import psycopg
 import pytest
+import sqlalchemy
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 
@@ -49,18 +51,29 @@ def wait_for(predicate: Any, proc: subprocess.Popen[str], timeout: float = 300) 
             raise AssertionError(f"the run ended early ({proc.returncode}): {out[-2000:]} {err[-3000:]}")
         try:
             found = predicate()
-        except (KeyError, optuna.exceptions.StorageInternalError):  # the study is not created yet
-            found = None
+        except (KeyError, optuna.exceptions.StorageInternalError, sqlalchemy.exc.OperationalError):
+            found = None  # the study (or its schema) is not created yet
         if found:
             return found
-        time.sleep(0.3)
+        time.sleep(0.2)
     proc.kill()
     raise AssertionError("timed out")
 
 
-def running_trial_past_first_epoch(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
-    for trial in optuna.load_study(study_name=study, storage=storage).get_trials(states=(TrialState.RUNNING,)):
-        if trial.user_attrs.get("worker") and trial.intermediate_values:
+@functools.cache
+def polled(url: str) -> optuna.storages.RDBStorage:
+    """One storage (one engine) per URL for the many polls of a test: cheap enough that a poll every 0.2 s
+    on a loaded machine still sees a job that runs for seconds. It never creates the schema: that is the
+    run's job, and two processes creating it at once collide ("table studies already exists")."""
+    return optuna.storages.RDBStorage(url, skip_compatibility_check=True, skip_table_creation=True)
+
+
+def running(storage: str, study: str, *, past_first_epoch: bool = False) -> optuna.trial.FrozenTrial | None:
+    """A trial of ``study`` that a worker has started (its worker recorded; with ``past_first_epoch``, one
+    that has reported an epoch), if any."""
+    db = polled(storage)
+    for trial in db.get_all_trials(db.get_study_id_from_name(study), deepcopy=False, states=(TrialState.RUNNING,)):
+        if trial.user_attrs.get("worker") and (trial.intermediate_values or not past_first_epoch):
             return trial
     return None
 
@@ -81,7 +94,7 @@ def test_a_worker_killed_mid_trial_is_detected_and_its_trial_retried(tmp_path: P
     proc = start_cli(tmp_path, "run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "3",
                      "--epochs", "12", "--seeds", "0", "--pruner", "none", "--workers", "2",
                      "--heartbeat", "1", "--grace", "4", "--study", "kill")
-    victim = wait_for(lambda: running_trial_past_first_epoch(storage, "kill"), proc)
+    victim = wait_for(lambda: running(storage, "kill", past_first_epoch=True), proc)
     os.kill(int(victim.user_attrs["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-3000:]
@@ -112,7 +125,7 @@ def test_sigterm_marks_the_trial_closes_the_runs_and_exits_143_then_resume_compl
     args = ("run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "2", "--epochs", "10",
             "--seeds", "0", "--pruner", "none", "--study", "term", "--workers", workers)
     proc = start_cli(tmp_path, *args)
-    victim = wait_for(lambda: running_trial_past_first_epoch(storage, "term"), proc)
+    victim = wait_for(lambda: running(storage, "term", past_first_epoch=True), proc)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err[-2000:]
@@ -214,22 +227,6 @@ def test_two_workers_share_the_verdict_and_a_rerun_retrains_nothing(tmp_path: Pa
     assert len(optuna.load_study(study_name="v:verdict", storage=storage).trials) == len(jobs)
 
 
-def running_job(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
-    """A verdict job that a worker has started (its worker recorded), if any."""
-    for trial in optuna.load_study(study_name=f"{study}:verdict", storage=storage).get_trials(states=(TrialState.RUNNING,)):
-        if trial.user_attrs.get("worker"):
-            return trial
-    return None
-
-
-def running_trial(storage: str, study: str) -> optuna.trial.FrozenTrial | None:
-    """A trial that a worker has started, if any."""
-    for trial in optuna.load_study(study_name=study, storage=storage).get_trials(states=(TrialState.RUNNING,)):
-        if trial.user_attrs.get("worker"):
-            return trial
-    return None
-
-
 def live_workers(study: str) -> list[int]:
     """Pids of ``search worker`` processes of ``study`` still alive (zombies, already dead, do not count)."""
     return [pid for pid, argv in processes(study) if b"worker" in argv.split(b"\0")]
@@ -242,7 +239,7 @@ def test_workers_stop_within_seconds_when_their_coordinator_is_killed_and_a_reru
     args = ("run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "3", "--epochs", "150", "--seeds", "0",
             "--pruner", "none", "--workers", "2", "--heartbeat", "1", "--grace", "4", "--study", name)
     proc = start_cli(tmp_path, *args)
-    wait_for(lambda: running_trial(storage, name), proc)  # long trials: the kill lands mid-trial
+    wait_for(lambda: running(storage, name), proc)  # long trials: the kill lands mid-trial
     assert live_workers(name)  # the pool's workers are up (one may be between trials)
     proc.kill()  # SIGKILL: the coordinator can do nothing about it
     proc.communicate(timeout=60)
@@ -250,21 +247,23 @@ def test_workers_stop_within_seconds_when_their_coordinator_is_killed_and_a_reru
     while live_workers(name) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert live_workers(name) == []  # no worker trains on without its coordinator
-    again = start_cli(tmp_path, *args)  # the same command resumes: the cut-off trials are retried
+    # The same command with no new trials (``--trials 0``) resumes: it completes the budget of the first run,
+    # the cut-off trials included.
+    again = start_cli(tmp_path, *args[:6], "0", *args[7:])
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err[-3000:]
     study = optuna.load_study(study_name=name, storage=storage)
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
-    assert len(study.get_trials(states=FINISHED)) == 12
+    assert Counter(t.user_attrs["family"] for t in study.get_trials(states=FINISHED)) == {"relu": 3, "tanh": 3}
 
 
 @pytest.mark.slow
 def test_a_worker_killed_during_the_verdict_has_its_retraining_re_queued_and_the_verdict_completes(tmp_path: Path) -> None:
     storage, _ = stores(tmp_path)
     proc = start_cli(tmp_path, "run", "--dataset", "digits", "--families", "relu,tanh", "--trials", "1",
-                     "--epochs", "40", "--seeds", "2", "--select-seeds", "0", "--workers", "2",
+                     "--epochs", "60", "--seeds", "2", "--select-seeds", "0", "--workers", "2",
                      "--heartbeat", "1", "--grace", "4", "--study", "kv")
-    victim = wait_for(lambda: running_job(storage, "kv"), proc)
+    victim = wait_for(lambda: running(storage, "kv:verdict"), proc)
     pid = victim.user_attrs["worker"].rsplit(":", 1)[1]
     os.kill(int(pid), signal.SIGKILL)
     out, err = proc.communicate(timeout=600)
