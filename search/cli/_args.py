@@ -95,3 +95,14 @@ def storage_from(value: str | None) -> str:
     from search.locations import DEFAULT_STORAGE, ENV_STORAGE
 
     return value or os.environ.get(ENV_STORAGE) or DEFAULT_STORAGE
+
+
+def objectives(text: str) -> tuple[str, ...]:
+    from search.errors import UsageError
+    from search.study.objectives import parse_objectives
+
+    try:
+        return parse_objectives(text)
+    except UsageError as exc:
+        message = str(exc).removeprefix(f"--objectives {text!r}: ").removeprefix("--objectives: ")
+        raise argparse.ArgumentTypeError(message) from None

@@ -12,6 +12,7 @@ from search.cli._args import (
     names,
     non_negative_float,
     non_negative_int,
+    objectives,
     positive_float,
     positive_int,
     seed_count,
@@ -75,9 +76,14 @@ def add_parser(commands: Any) -> None:
                             "(4 values of each number, every choice), cmaes (CMA-ES; needs the cmaes package), gp "
                             "(Gaussian process; needs torch), nsga2 (NSGA-II); cmaes and gp draw categorical "
                             "parameters at random")
-    space.add_argument("--pruner", choices=PRUNER_NAMES, default=DEFAULTS.pruner,
+    space.add_argument("--pruner", choices=PRUNER_NAMES, default=None,
                        help="Optuna pruner on the validation metric after each epoch; every one compares a trial "
-                            "only with trials of its own family")
+                            f"only with trials of its own family (default: {DEFAULTS.pruner}; none with --objectives "
+                            "metric,latency, which Optuna cannot prune)")
+    space.add_argument("--objectives", type=objectives, default=",".join(DEFAULTS.objectives),
+                       help="what a trial is scored on: 'metric' (the validation metric), or 'metric,latency' "
+                            "(also the inference latency: a multi-objective study, each family's Pareto front "
+                            "in the report; the verdict stays on the metric)")
     space.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the split, the sampler and the trials")
     space.add_argument("--no-baselines", dest="baselines", action="store_false",
                        help="do not start a new study with each family's Keras-default configuration")
@@ -201,9 +207,11 @@ def handle(args: argparse.Namespace) -> int:
 def config_from(args: argparse.Namespace) -> RunConfig:
     """The run's configuration from the parsed flags (plugins loaded, the families checked against the
     registry)."""
-    from search.study import require_sampler
+    from search.study import check_objectives, is_multi, require_sampler
 
     require_sampler(args.sampler)
+    pruner = args.pruner or ("none" if is_multi(args.objectives) else DEFAULTS.pruner)
+    check_objectives(args.objectives, sampler=args.sampler, pruner=pruner)
     if args.trials == 0 and args.seeds == 0:
         raise UsageError("--trials 0 with --seeds 0 does nothing: give --trials N to search, or --seeds K (2 or "
                          "more) to judge the study's trials.")
@@ -212,7 +220,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         plugins=tuple(args.plugins), activations=tuple(args.activations), builder=args.builder,
         timeout=args.timeout, epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
         study=args.study, storage=storage_from(args.storage), tracking_uri=args.tracking_uri, experiment=args.experiment,
-        seed=args.seed, sampler=args.sampler, pruner=args.pruner, val_size=args.val_size, test_size=args.test_size,
+        seed=args.seed, sampler=args.sampler, pruner=pruner, objectives=args.objectives, val_size=args.val_size, test_size=args.test_size,
         devices=tuple(args.devices) if args.devices else None, baselines=args.baselines, seeds=args.seeds,
         metric=args.metric, rope=args.rope, fixed_split=args.fixed_split,
         select_top=args.select_top, select_seeds=args.select_seeds, repeats=args.repeats, task=args.task,

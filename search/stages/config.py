@@ -54,6 +54,7 @@ class RunConfig:
     plugins: tuple[str, ...] = ()  # modules or .py files registering activation families (and builders)
     activations: tuple[str, ...] = ()  # NAME=EXPR activation expressions, each a family
     builder: str | None = None  # MODULE:ATTR of the user's build(hp) or HyperModel (None: MLP / CNN by shape)
+    objectives: tuple[str, ...] = ("metric",)  # ("metric", "latency"): accuracy × latency, Pareto fronts
     extra_tags: dict[str, str] = field(default_factory=dict)
 
 

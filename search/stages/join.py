@@ -139,7 +139,7 @@ def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, 
                                         patience=spec.patience, devices=options.devices)
     return TrialContext(splits=splits, builder=builder, train_config=train_config, tracker=tracker,
                         experiment_id=experiment_id, parent_run_id=parent_run_id, study_name=options.study,
-                        metric=spec.metric, families=spec.families)
+                        metric=spec.metric, families=spec.families, objectives=spec.objectives)
 
 
 def _parent_run(options: WorkerOptions, attrs: dict[str, Any], tracking_uri: str) -> tuple[str, Any, str]:

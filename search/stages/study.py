@@ -53,10 +53,11 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
             metric or search space.
     """
     from search.parallel import open_shared_storage
-    from search.study import make_builder, make_pruner, open_study
+    from search.study import check_objectives, directions, make_builder, make_pruner, open_study
     from search.tracking import check_tracking, resolve_tracking_uri
 
     quiet_libraries()
+    check_objectives(config.objectives, sampler=config.sampler, pruner=config.pruner)
     splits = data.splits
     name = config.study or f"{data.dataset.name}-activations"
     builder = make_builder(config.builder, splits.input_shape, splits.n_outputs, splits.task, config.families)
@@ -69,7 +70,7 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
     study, created = open_study(
         name=name,
         storage=storage,
-        direction=data.direction,
+        direction=directions(config.objectives, data.direction),
         sampler=study_sampler(config.sampler, config.seed, builder, config.families, console),
         pruner=make_pruner(config.pruner, config.epochs),
         identity=_identity(config, data, builder),
@@ -141,4 +142,5 @@ def _spec(config: RunConfig, data: PreparedData) -> Any:
         metric=data.metric, epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
         sampler=config.sampler, pruner=config.pruner, plugins=tuple(config.plugins),
         activations=tuple(config.activations), plugin_digests=digests, builder=config.builder,
+        objectives=tuple(config.objectives),
     )  # fmt: skip

@@ -66,6 +66,7 @@ def trial_context(config: RunConfig, data: PreparedData, opened: OpenedStudy, pa
         study_name=opened.name,
         metric=data.metric,
         families=tuple(config.families),
+        objectives=config.objectives,
     )
 
 

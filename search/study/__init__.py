@@ -1,6 +1,7 @@
 """The study and its trials: opening or resuming the Optuna study, the ``hp`` adapter that runs Keras-Tuner
 builders on Optuna trials, the budget as a queue of per-family slots, the Keras-default baselines, samplers
-and per-family pruning, the objective (one trial: build, train, log, score), progress and the summary.
+and per-family pruning, the objectives (the metric, or metric × latency) and their Pareto fronts, the
+objective (one trial: build, train, log, score), progress and the summary.
 
 Public names are listed here and load lazily (see :mod:`search._exports`); modules outside this package
 import only these.
@@ -12,7 +13,10 @@ __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "attrs": ["IDENTITY_KEYS", "USER_ATTR_BASELINE", "USER_ATTR_FAIL_REASON", "USER_ATTR_FAMILY",
-                  "USER_ATTR_PARENT_RUNS", "USER_ATTR_RUN_ID", "USER_ATTR_WORKER"],
+                  "USER_ATTR_EPOCHS_RUN", "USER_ATTR_PARENT_RUNS", "USER_ATTR_RUN_ID", "USER_ATTR_WORKER"],
+        "objectives": ["LATENCY_BATCH", "OBJECTIVES", "check_objectives", "directions", "is_multi", "latency_value",
+                       "parse_objectives", "primary_value"],
+        "pareto": ["pareto_front", "pareto_markdown", "pareto_summary"],
         "opening": ["open_study", "trial_records"],
         "hp": ["DefaultHyperParameters", "OptunaHyperParameters"],
         "builders": ["make_builder"],

@@ -12,3 +12,4 @@ USER_ATTR_RUN_ID = "mlflow_run_id"
 USER_ATTR_FAIL_REASON = "fail_reason"
 USER_ATTR_PARENT_RUNS = "mlflow_parent_run_ids"
 USER_ATTR_WORKER = "worker"  # host:pid of the process that ran the trial
+USER_ATTR_EPOCHS_RUN = "epochs_run"  # epochs a trial trained, where no per-epoch value was reported (multi-objective)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from search.errors import StorageRefused, StorageUnavailable, Terminated
 from search.study.attrs import (
     USER_ATTR_BASELINE,
+    USER_ATTR_EPOCHS_RUN,
     USER_ATTR_FAIL_REASON,
     USER_ATTR_FAMILY,
     USER_ATTR_RUN_ID,
@@ -26,6 +27,7 @@ from search.study.attrs import (
 )
 from search.study.budget import top_up_after_pruning
 from search.study.hp import OptunaHyperParameters
+from search.study.objectives import LATENCY_BATCH, SINGLE, is_multi
 
 if TYPE_CHECKING:
     import keras
@@ -52,6 +54,7 @@ class TrialContext:
     metric: str
     families: tuple[str, ...]
     fixed: Mapping[str, Any] | None = None
+    objectives: tuple[str, ...] = SINGLE  # ("metric", "latency"): a multi-objective study, no pruning
 
 
 def least_served(families: Sequence[str], assigned: Iterable[str | None]) -> str:
@@ -70,13 +73,15 @@ def assign_family(trial: optuna.Trial, families: Sequence[str]) -> str:
     return least_served(families, (t.user_attrs.get(USER_ATTR_FAMILY) for t in others if t.number != trial.number))
 
 
-def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
+def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float | tuple[float, float]]:
     import optuna
 
     from search.study.callbacks import EpochMetricsCallback, PruningCallback
     from trainers import TrainingError, train_model
 
-    def objective(trial: optuna.Trial) -> float:
+    multi = is_multi(ctx.objectives)
+
+    def objective(trial: optuna.Trial) -> float | tuple[float, float]:
         baseline = bool(trial.user_attrs.get(USER_ATTR_BASELINE))
         run_id = ctx.tracker.start_trial(
             ctx.experiment_id,
@@ -95,15 +100,16 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
         trial.set_user_attr(USER_ATTR_FAMILY, family)
         hp = OptunaHyperParameters(trial, fixed={**(ctx.fixed or {}), "activation": family})
         config = replace(ctx.train_config, seed=ctx.train_config.seed + trial.number)
-        pruning = PruningCallback(trial, monitor=f"val_{ctx.metric}", may_prune=not baseline)
+        # Optuna refuses per-epoch reports in a multi-objective study: no pruning there.
+        pruning = None if multi else PruningCallback(trial, monitor=f"val_{ctx.metric}", may_prune=not baseline)
         epochs = ctx.tracker.epoch_logger(run_id)
         state, reason, metrics = "failed", None, {}
         try:
-            result = train_model(
-                lambda: ctx.builder(hp), ctx.splits, config, [pruning, EpochMetricsCallback(epochs)], metric=ctx.metric
-            )
+            callbacks = [c for c in (pruning, EpochMetricsCallback(epochs)) if c is not None]
+            result = train_model(lambda: ctx.builder(hp), ctx.splits, config, callbacks, metric=ctx.metric,
+                                 latency_batch_size=LATENCY_BATCH if multi else None)
             metrics = {**result_metrics(result), **process_memory()}
-            if pruning.pruned_at_epoch is not None:
+            if pruning is not None and pruning.pruned_at_epoch is not None:
                 state = "pruned"
                 # The epochs the pruner saved go back to the family: another trial once they add up to one.
                 top_up_after_pruning(trial.study, family, trial.number, pruning.pruned_at_epoch + 1, config.epochs)
@@ -112,7 +118,10 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float]:
             if not math.isfinite(value):
                 raise TrainingError(f"Validation {ctx.metric} is {value}.")
             state = "complete"
-            return value
+            if not multi:
+                return value
+            trial.set_user_attr(USER_ATTR_EPOCHS_RUN, result.epochs_run)  # no per-epoch values to count
+            return value, 1000.0 * float(result.latency_seconds)  # type: ignore[arg-type]
         except optuna.TrialPruned:
             raise
         except KeyboardInterrupt as exc:
@@ -162,6 +171,8 @@ def result_metrics(result: TrainResult) -> dict[str, float]:
             "n_replicas": float(result.n_replicas),
         }
     )
+    if result.latency_seconds is not None:
+        metrics["latency_ms"] = 1000.0 * result.latency_seconds
     return metrics
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from search.errors import UsageError
-from search.study.attrs import IDENTITY_KEYS, USER_ATTR_BASELINE, USER_ATTR_FAMILY
+from search.study.attrs import IDENTITY_KEYS, USER_ATTR_BASELINE, USER_ATTR_EPOCHS_RUN, USER_ATTR_FAMILY
+from search.study.objectives import latency_value, primary_value
 from search.study.summary import TrialRecord
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ def open_study(
     *,
     name: str,
     storage: Any,
-    direction: str,
+    direction: str | Sequence[str],
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
     identity: Mapping[str, Any],
@@ -24,10 +25,13 @@ def open_study(
     """Create study ``name`` in ``storage``, or load it to add trials.
 
     Returns the study and whether it was created now. A study that exists with another identity (data
-    fingerprint, families, metric, direction) raises :class:`UsageError` naming the difference; nothing is
-    changed in the storage then.
+    fingerprint, families, metric, direction, objectives) raises :class:`UsageError` naming the difference;
+    nothing is changed in the storage then. ``direction``: the metric's, or one per objective (a
+    multi-objective study, see :mod:`search.study.objectives`).
     """
     import optuna
+
+    directions = [direction] if isinstance(direction, str) else list(direction)
 
     try:
         existing = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
@@ -37,16 +41,16 @@ def open_study(
     if existing is not None:
         if _unclaimed(existing):  # created, then cut short before its identity was written: adopt it
             return _claim_identity(existing, identity), True
-        _check_identity(name, existing, identity)
+        _check_identity(name, existing, identity, directions)
         return existing, False
 
     try:
         study = optuna.create_study(
-            study_name=name, storage=storage, sampler=sampler, pruner=pruner, direction=direction
+            study_name=name, storage=storage, sampler=sampler, pruner=pruner, directions=directions
         )
     except optuna.exceptions.DuplicatedStudyError:  # created meanwhile by another worker
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
-        _check_identity(name, study, identity)
+        _check_identity(name, study, identity, directions)
         return study, False
     return _claim_identity(study, identity), True
 
@@ -63,7 +67,8 @@ def _unclaimed(study: optuna.Study) -> bool:
     return not study.get_trials(deepcopy=False) and not any(k in study.user_attrs for k in IDENTITY_KEYS)
 
 
-def _check_identity(name: str, study: optuna.Study, identity: Mapping[str, Any]) -> None:
+def _check_identity(name: str, study: optuna.Study, identity: Mapping[str, Any],
+                    directions: Sequence[str] | None = None) -> None:
     """Every identity key this run has must be stored, and equal; the study must optimise this run's way."""
     stored = study.user_attrs
     missing = [key for key in IDENTITY_KEYS if key in identity and key not in stored]
@@ -78,11 +83,21 @@ def _check_identity(name: str, study: optuna.Study, identity: Mapping[str, Any])
                 f"Study {name!r} was created with {key}={_short(stored[key])}, but this run has "
                 f"{key}={_short(identity[key])}; use another --study name to start a new study."
             )
-    if "direction" in identity and study.direction.name.lower() != identity["direction"]:
+    stored_directions = [d.name.lower() for d in study.directions]
+    if directions is not None and len(stored_directions) != len(directions):
         raise UsageError(
-            f"Study {name!r} is set to {study.direction.name.lower()}, but this run's metric is to "
+            f"Study {name!r} has {_objectives(len(stored_directions))}, but this run asks for "
+            f"{_objectives(len(directions))} (--objectives); use another --study name."
+        )
+    if "direction" in identity and stored_directions[0] != identity["direction"]:
+        raise UsageError(
+            f"Study {name!r} is set to {stored_directions[0]}, but this run's metric is to "
             f"{identity['direction']}; use another --study name."
         )
+
+
+def _objectives(n: int) -> str:
+    return "one objective (the metric)" if n == 1 else f"{n} objectives (metric, latency)"
 
 
 def trial_records(study: optuna.Study) -> list[TrialRecord]:
@@ -99,9 +114,11 @@ def trial_records(study: optuna.Study) -> list[TrialRecord]:
     records = []
     for t in study.get_trials(deepcopy=False):
         family = t.user_attrs.get(USER_ATTR_FAMILY) or t.params.get("activation")
-        value = t.value if t.state == TrialState.COMPLETE else None
+        done = t.state == TrialState.COMPLETE
         baseline = bool(t.user_attrs.get(USER_ATTR_BASELINE))
-        records.append(TrialRecord(t.number, family, states[t.state], value, baseline, len(t.intermediate_values)))
+        epochs = len(t.intermediate_values) or int(t.user_attrs.get(USER_ATTR_EPOCHS_RUN, 0))
+        records.append(TrialRecord(t.number, family, states[t.state], primary_value(t) if done else None, baseline,
+                                   epochs, latency_value(t) if done else None))
     return records
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from search.study.attrs import USER_ATTR_BASELINE, USER_ATTR_FAIL_REASON, USER_ATTR_FAMILY
+from search.study.objectives import latency_value, primary_value
 from search.study.summary import format_value
 
 if TYPE_CHECKING:
@@ -50,7 +52,10 @@ class TrialProgress:
         state = trial.state.name.lower()
         detail = ""
         if trial.state == TrialState.COMPLETE:
-            detail = f"val {self._metric} {format_value(trial.value)}"
+            detail = f"val {self._metric} {format_value(primary_value(trial))}"
+            latency = latency_value(trial)
+            if latency is not None:
+                detail += f", latency {latency:.3f} ms"
         elif trial.state == TrialState.PRUNED:
             detail = f"at epoch {trial.last_step + 1 if trial.last_step is not None else '?'}"
         elif trial.state == TrialState.FAIL:
@@ -62,7 +67,12 @@ class TrialProgress:
 
 
 def _best_value(study: optuna.Study) -> Any:
-    try:
-        return study.best_value
-    except ValueError:  # no complete trial yet
+    """The best metric so far (the first objective's, in a metric × latency study)."""
+    from optuna.study import StudyDirection
+    from optuna.trial import TrialState
+
+    values = [v for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+              if (v := primary_value(t)) is not None and math.isfinite(v)]  # fmt: skip
+    if not values:
         return None
+    return max(values) if study.directions[0] == StudyDirection.MAXIMIZE else min(values)

@@ -40,10 +40,11 @@ class StudySpec:
     activations: tuple[str, ...] = ()  # --activation NAME=EXPR
     plugin_digests: dict[str, str] = field(default_factory=dict)  # what a worker's plugins must match
     builder: str | None = None  # --builder MODULE:ATTR (None: the built-in MLP / CNN)
+    objectives: tuple[str, ...] = ("metric",)  # --objectives (metric, latency: a multi-objective study)
 
     def to_attr(self) -> dict[str, Any]:
         return {**asdict(self), "families": list(self.families), "plugins": list(self.plugins),
-                "activations": list(self.activations)}  # fmt: skip
+                "activations": list(self.activations), "objectives": list(self.objectives)}  # fmt: skip
 
     @classmethod
     def from_attrs(cls, name: str, attrs: Mapping[str, Any]) -> StudySpec:
@@ -55,7 +56,7 @@ class StudySpec:
                 f"start it with `python -m search run --study {name}` first."
             )
         values = {f.name: raw[f.name] for f in fields(cls) if f.name in raw}
-        for key in ("families", "plugins", "activations"):
+        for key in ("families", "plugins", "activations", "objectives"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 STATES = ("complete", "pruned", "failed", "running")
 
@@ -20,6 +21,7 @@ class TrialRecord:
     value: float | None
     baseline: bool = False  # the family's Keras-default ("untuned") configuration
     epochs: int = 0  # epochs it reported (a pruned trial: the epoch it was pruned at)
+    latency_ms: float | None = None  # its inference latency, in a metric × latency study (--objectives)
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,10 @@ def summary_markdown(rows: Sequence[FamilyRow], metric: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_json(rows: Sequence[FamilyRow], metric: str, direction: str) -> str:
-    return json.dumps({"metric": metric, "direction": direction, "families": [asdict(r) for r in rows]}, indent=2)
+def summary_json(rows: Sequence[FamilyRow], metric: str, direction: str, pareto: Mapping[str, Any] | None = None) -> str:
+    """The rows as JSON, with the Pareto fronts (:func:`~search.study.pareto.pareto_summary`) when given."""
+    summary = {"metric": metric, "direction": direction, "families": [asdict(r) for r in rows]}
+    return json.dumps({**summary, **({"pareto": pareto} if pareto else {})}, indent=2)
 
 
 def format_value(value: float | None) -> str:

@@ -7,7 +7,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from search.study import TrialRecord, summarize, summary_json, summary_markdown
+from search.study import (
+    TrialRecord,
+    pareto_markdown,
+    pareto_summary,
+    summarize,
+    summary_json,
+    summary_markdown,
+)
 from search.verdict import plots
 from search.verdict.render import to_json, to_markdown
 
@@ -27,9 +34,10 @@ def study_files(
 
     A plot that fails to render is left out with a warning: it must never cost the run its summary."""
     rows = summarize(records, families, direction)
+    pareto = pareto_summary(records, families, direction)  # None unless the study also minimises latency
     files: dict[str, str | bytes] = {
-        "summary.md": summary_markdown(rows, metric),
-        "summary.json": summary_json(rows, metric, direction),
+        "summary.md": summary_markdown(rows, metric) + (f"\n{pareto_markdown(pareto, metric)}" if pareto else ""),
+        "summary.json": summary_json(rows, metric, direction, pareto),
     }
     if trials_csv is not None:
         files["trials.csv"] = trials_csv
@@ -48,12 +56,16 @@ def study_plots(
     direction: str,
     report: Mapping[str, Any] | None,
 ) -> dict[str, bytes]:
-    """The search's plots (scores per family, optimisation history) and, with a verdict, its plots (test
+    """The search's plots (scores per family, optimisation history, Pareto fronts in a metric × latency
+    study) and, with a verdict, its plots (test
     scores with their CIs; the activations and their derivatives at the tuned parameters)."""
     renderers = {
         "plots/family_scores.png": lambda: plots.family_scores_png(records, families, metric),
         "plots/optimization_history.png": lambda: plots.optimization_history_png(records, metric, direction),
     }
+    pareto = pareto_summary(records, families, direction)
+    if pareto is not None:
+        renderers["plots/pareto_fronts.png"] = lambda: plots.pareto_fronts_png(records, pareto, metric)
     if report is not None:
         renderers["plots/verdict_scores.png"] = lambda: plots.verdict_scores_png(report)
         renderers["plots/activations.png"] = lambda: plots.activation_curves_png(report)

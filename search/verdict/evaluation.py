@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from search.verdict.jobs import LATENCY_BATCH, SCORE_FIELDS, Job, Scores, learned_params, train_job
+from search.study import LATENCY_BATCH, primary_value
+from search.verdict.jobs import SCORE_FIELDS, Job, Scores, learned_params, train_job
 from search.verdict.selection import choose, configuration, equal_effort, top_candidates
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ class _Evaluator:
         if chosen is not None:
             trial, selection = chosen
             params = configuration(trial)
-            entry["tuned"] = {"trial": trial.number, "val_score": trial.value, "params": params,
+            entry["tuned"] = {"trial": trial.number, "val_score": primary_value(trial), "params": params,
                               "selection": selection, **self.scores(family, "tuned", params)}
         if entry["tuned"] is not None and entry["tuned"]["params"] == default_params:
             # The Keras default won: same configuration, same seeds, same scores; trained once.

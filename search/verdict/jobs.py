@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from search.study import USER_ATTR_FAIL_REASON, USER_ATTR_WORKER
+from search.study import LATENCY_BATCH, USER_ATTR_FAIL_REASON, USER_ATTR_WORKER
 
 if TYPE_CHECKING:
     import optuna
@@ -33,7 +33,6 @@ USER_ATTR_JOB = "job"
 USER_ATTR_KEY = "job_key"
 USER_ATTR_SCORES = "scores"
 SCORE_FIELDS = ("test", "val", "latency_s", "epochs_run")
-LATENCY_BATCH = 256
 LEARNED = "|"  # scores' keys "|<layer>|<stat>" carry the learned activation parameters (PReLU's slopes)
 
 Scores = dict[str, float]  # one seed's test / val score, inference latency, epochs run (NaN: diverged)

@@ -127,3 +127,29 @@ def activation_curves_png(report: Mapping[str, Any]) -> bytes:
         ax.grid(alpha=0.3)
     ax_f.legend(fontsize=7, loc="upper left")
     return figure_bytes(fig)
+
+
+def pareto_fronts_png(records: Sequence[TrialRecord], pareto: Mapping[str, Any], metric: str) -> bytes:
+    """Accuracy × latency: every complete trial (a dot, one colour per family), each family's Pareto front (a
+    line through its points) and the front over all families (ringed)."""
+    plt = pyplot()
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for family, front in pareto["families"].items():
+        mine = [r for r in records if r.family == family and r.state == "complete" and r.value is not None
+                and r.latency_ms is not None]  # fmt: skip
+        if not mine:
+            continue
+        dots = ax.scatter([r.latency_ms for r in mine], [r.value for r in mine], s=16, alpha=0.45, label=family)
+        ax.plot([p["latency_ms"] for p in front], [p["value"] for p in front], drawstyle="steps-post",
+                color=dots.get_facecolor()[0], alpha=0.9, linewidth=1.2)  # fmt: skip
+    overall = pareto["overall"]
+    ax.scatter([p["latency_ms"] for p in overall], [p["value"] for p in overall], s=70, facecolors="none",
+               edgecolors="black", linewidths=1.2, label="front over all families")  # fmt: skip
+    ax.set_xlabel("inference latency (ms per batch of 256 rows)")
+    ax.set_ylabel(f"validation {metric}")
+    better = "up and left" if pareto["direction"] == "maximize" else "down and left"
+    ax.set_title(f"Pareto fronts per family (better: {better})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return figure_bytes(fig)

@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from search.study import pareto_markdown
+
 TABLE_HEADER = ["family", "tuned test {metric} (mean [95% CI])", "Keras default", "diverged",
                 "latency ms (default net)", "trials c/p/f"]
 PAIR_HEADER = ["| claim | mean difference [simultaneous 95% CI] | p | p (Holm) | P(equivalent) | verdict |",
@@ -207,6 +209,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
                   f"canonical {_fmt_stats(c['canonical'])}, plain {_fmt_stats(c['plain'])}", "",
                   *PAIR_HEADER, pair_row(c["pair"]), ""]
     lines += _pairs_section("All pairs, tuned (Holm over all of them)", report["all_pairs"])
+    if report.get("pareto"):
+        lines += [pareto_markdown(report["pareto"], metric)]
     lines += _formulas(report)
     lines += _learned(report)
     lines += _definitions(report)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from search.study import TrialRecord, summarize
+from search.study import TrialRecord, pareto_summary, summarize
 from search.verdict import stats, variance
 
 ALPHA = 0.05
@@ -82,6 +82,9 @@ def build_report(
     report["tuning_changed"] = tuning_changed(report["default_chain"], report["chain"])
     report["power"] = power_needed(tuned, report["chain"], direction == "maximize", alpha, metric)
     report["variance"] = variance.decompose(evaluation)
+    pareto = pareto_summary(records, list(fams), direction)  # the search's fronts; the verdict is on the metric
+    if pareto is not None:
+        report["pareto"] = pareto
     return report
 
 

@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from search.study import USER_ATTR_BASELINE, USER_ATTR_FAMILY
+from search.study import USER_ATTR_BASELINE, USER_ATTR_FAMILY, primary_value
 
 if TYPE_CHECKING:
     import optuna
@@ -70,16 +70,21 @@ def top_candidates(
     from optuna.study import StudyDirection
     from optuna.trial import TrialState
 
-    sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
-    mine = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if t.user_attrs.get(USER_ATTR_FAMILY) == family and t.value is not None and math.isfinite(t.value)
+    sign = 1.0 if study.directions[0] == StudyDirection.MAXIMIZE else -1.0  # the metric, with or without latency
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    scored = {t.number: primary_value(t) for t in complete}
+    mine = [t for t in complete if t.user_attrs.get(USER_ATTR_FAMILY) == family and _finite(scored[t.number])
             and (allowed is None or t.number in allowed)]
-    ranked = sorted(mine, key=lambda t: (-sign * t.value, t.number))  # type: ignore[operator]
+    ranked = sorted(mine, key=lambda t: (-sign * scored[t.number], t.number))  # type: ignore[operator]
     chosen = ranked[:k]
     baseline = next((t for t in ranked if t.user_attrs.get(USER_ATTR_BASELINE)), None)
     if baseline is not None and baseline not in chosen:
         chosen.append(baseline)
     return chosen
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def choose(val_scores: Mapping[int, Sequence[float]], higher_is_better: bool) -> int:
