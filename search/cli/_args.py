@@ -99,7 +99,7 @@ def storage_from(value: str | None) -> str:
 
 def objectives(text: str) -> tuple[str, ...]:
     from search.errors import UsageError
-    from search.study.objectives import parse_objectives
+    from search.study import parse_objectives
 
     try:
         return parse_objectives(text)

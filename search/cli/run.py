@@ -71,19 +71,7 @@ def add_parser(commands: Any) -> None:
     space.add_argument("--metric", choices=METRIC_CHOICES, default=None,
                        help="validation metric to optimise and test metric of the verdict (default: accuracy, "
                             "balanced_accuracy for imbalanced classes, rmse for regression)")
-    space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler,
-                       help="Optuna sampler, one per family: tpe (multivariate TPE), random, qmc (quasi-Monte Carlo), grid "
-                            "(4 values of each number, every choice), cmaes (CMA-ES; needs the cmaes package), gp "
-                            "(Gaussian process; needs torch), nsga2 (NSGA-II); cmaes and gp draw categorical "
-                            "parameters at random")
-    space.add_argument("--pruner", choices=PRUNER_NAMES, default=None,
-                       help="Optuna pruner on the validation metric after each epoch; every one compares a trial "
-                            f"only with trials of its own family (default: {DEFAULTS.pruner}; none with --objectives "
-                            "metric,latency, which Optuna cannot prune)")
-    space.add_argument("--objectives", type=objectives, default=",".join(DEFAULTS.objectives),
-                       help="what a trial is scored on: 'metric' (the validation metric), or 'metric,latency' "
-                            "(also the inference latency: a multi-objective study, each family's Pareto front "
-                            "in the report; the verdict stays on the metric)")
+    _add_method_arguments(space)
     space.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seed of the split, the sampler and the trials")
     space.add_argument("--no-baselines", dest="baselines", action="store_false",
                        help="do not start a new study with each family's Keras-default configuration")
@@ -114,6 +102,23 @@ def add_parser(commands: Any) -> None:
                        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     store.add_argument("--experiment", default=None, help="MLflow experiment (default: activation-search/<dataset>)")
     p.set_defaults(handler=handle)
+
+
+def _add_method_arguments(space: Any) -> None:
+    """How the search goes: sampler, pruner, objectives."""
+    space.add_argument("--sampler", choices=SAMPLER_NAMES, default=DEFAULTS.sampler,
+                       help="Optuna sampler, one per family: tpe (multivariate TPE), random, qmc (quasi-Monte Carlo), grid "
+                            "(4 values of each number, every choice), cmaes (CMA-ES; needs the cmaes package), gp "
+                            "(Gaussian process; needs torch), nsga2 (NSGA-II); cmaes and gp draw categorical "
+                            "parameters at random")
+    space.add_argument("--pruner", choices=PRUNER_NAMES, default=None,
+                       help="Optuna pruner on the validation metric after each epoch; every one compares a trial "
+                            f"only with trials of its own family (default: {DEFAULTS.pruner}; none with --objectives "
+                            "metric,latency, which Optuna cannot prune)")
+    space.add_argument("--objectives", type=objectives, default=",".join(DEFAULTS.objectives),
+                       help="what a trial is scored on: 'metric' (the validation metric), or 'metric,latency' "
+                            "(also the inference latency: a multi-objective study, each family's Pareto front "
+                            "in the report; the verdict stays on the metric)")
 
 
 def _add_custom_arguments(space: Any) -> None:

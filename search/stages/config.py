@@ -72,6 +72,7 @@ class RunOutcome:
     wall_seconds: float
     error: str | None = None  # why the run stopped early (the CLI exits with 1)
     signal: str | None = None  # SIGINT / SIGTERM when interrupted (the CLI exits with 130 / 143)
+    pareto: dict[str, Any] | None = None  # the Pareto fronts of a metric × latency study
 
 
 def validate_families(names: list[str]) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from search.console import stdout_console
 from search.locations import redact_url
@@ -38,6 +38,8 @@ def print_outcome(outcome: RunOutcome) -> None:
             str(row.failed),
         )
     console.print(table)
+    if outcome.pareto:
+        console.print(pareto_line(outcome.pareto, outcome.metric))
     if outcome.report is not None:
         print_report(outcome.report, console)
     tracking = redact_url(outcome.tracking_uri)  # a password in it is never printed
@@ -45,3 +47,10 @@ def print_outcome(outcome: RunOutcome) -> None:
     console.print(f"Open it: {ui_hint(tracking, outcome.experiment_id, outcome.parent_run_id)}")
     console.print(f"Add trials: python -m search run --study {outcome.study_name} --storage {redact_url(outcome.storage)} ...")
     console.print(f"Wall time {outcome.wall_seconds:.1f} s")
+
+
+def pareto_line(pareto: dict[str, Any], metric: str) -> str:
+    """The front over all families in one line, fastest first: which family to take if latency matters."""
+    points = ", ".join(f"{p['family']} (trial {p['trial']}: {p['value']:.4f}, {p['latency_ms']:.3f} ms)"
+                       for p in pareto["overall"])  # fmt: skip
+    return f"Pareto front of val {metric} × latency over all families, fastest first: {points or 'none'}"

@@ -55,4 +55,14 @@ def run_search(config: RunConfig, console: Console) -> RunOutcome:
         study_name=opened.name, storage=config.storage, experiment_id=parent.experiment_id,
         parent_run_id=parent.run_id, tracking_uri=opened.tracking_uri, metric=data.metric, status=status,
         rows=rows, report=report, wall_seconds=time.perf_counter() - started, error=error, signal=exit_signal,
+        pareto=_pareto(opened.study, config, data.direction) if readable else None,
     )  # fmt: skip
+
+
+def _pareto(study: Any, config: RunConfig, direction: str) -> dict[str, Any] | None:
+    """The study's Pareto fronts in a metric × latency study (``--objectives metric,latency``), else None."""
+    from search.study import is_multi, pareto_summary, trial_records
+
+    if not is_multi(config.objectives):
+        return None
+    return pareto_summary(trial_records(study), list(config.families), direction)

@@ -128,6 +128,7 @@ def run_pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, pa
     from optuna.trial import TrialState
 
     from search.parallel import POLL_S, WorkerPool, worker_command
+    from search.study import is_multi
 
     commands = [
         worker_command(opened.name, parent_run_id=parent_run_id, index=p.index,
@@ -138,6 +139,9 @@ def run_pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, pa
     threads = plans[0].threads
     where = f" ({gpus})" if gpus else f", {threads} CPU thread(s) each" if threads else ""
     console.print(f"{len(plans)} worker{'s' if len(plans) > 1 else ''} (processes){where}")
+    if verdict is None and len(plans) > 1 and is_multi(config.objectives) and not gpus:
+        console.print(f"note: each trial's latency is timed while {len(plans) - 1} other worker(s) train on the same "
+                      "cores; for latencies comparable across trials give --workers 1")
     study = opened.study if verdict is None else verdict
     WorkerPool(plans, commands, config.storage, opened.tracking_uri).wait(study, progress, poll_s=POLL_S / 2)
     left = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)))

@@ -26,16 +26,18 @@ BUILDER = MLPBuilder(input_shape=(4,), n_outputs=3, families=FAMILIES)
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
-def _search(name: str, n: int = 12) -> optuna.Study:
+def _search(name: str, n: int = 12, latency: bool = False) -> optuna.Study:
     """``n`` trials, families in turn, queued with their family as the budget slots are; the value is a
     function of the suggested numbers, so model-based samplers have something to learn."""
     grids = grid_space(BUILDER, FAMILIES) if name == "grid" else None
-    study = optuna.create_study(direction="maximize", sampler=make_sampler(name, 0, grids))
+    directions = ["maximize", "minimize"] if latency else ["maximize"]  # --objectives metric,latency
+    study = optuna.create_study(directions=directions, sampler=make_sampler(name, 0, grids))
     for _, family in zip(range(n), itertools.cycle(FAMILIES), strict=False):
         study.enqueue_trial({}, user_attrs={"family": family})
         trial = study.ask()
         BUILDER(OptunaHyperParameters(trial, fixed={"activation": family}))
-        study.tell(trial, -abs(trial.params["learning_rate"] - 3e-3) - trial.params["dropout"])
+        score = -abs(trial.params["learning_rate"] - 3e-3) - trial.params["dropout"]
+        study.tell(trial, [score, trial.params["units"] / 100] if latency else score)
     return study
 
 
@@ -45,6 +47,13 @@ def test_every_sampler_searches_the_real_space(name):
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) and len(study.trials) == 12
     assert {t.user_attrs["family"] for t in study.trials} == set(FAMILIES)
     assert len({t.params["learning_rate"] for t in study.trials}) > 3  # it explored
+
+
+@pytest.mark.parametrize("name", [n for n in SAMPLER_NAMES if n not in ("cmaes", "gp")])  # cmaes: refused
+def test_every_multi_objective_sampler_searches_metric_and_latency(name):
+    study = _search(name, latency=True)
+    assert all(t.state == optuna.trial.TrialState.COMPLETE and len(t.values) == 2 for t in study.trials)
+    assert len({t.params["learning_rate"] for t in study.trials}) > 3
 
 
 def test_grid_trials_lie_on_their_family_s_grid_and_do_not_repeat_before_it_is_exhausted():
