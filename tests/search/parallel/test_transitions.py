@@ -167,3 +167,31 @@ def test_the_default_grace_outlasts_an_outage_the_retries_ride_out() -> None:
     for grace, heartbeat in ((DEFAULT_GRACE_S, DEFAULT_HEARTBEAT_S), (RunConfig().grace, RunConfig().heartbeat),
                              (WorkerOptions("s", "x").grace, WorkerOptions("s", "x").heartbeat)):
         assert grace > DEFAULT_RETRY_S + heartbeat
+
+
+def test_the_budget_is_exact_when_a_run_resumes_within_the_grace_and_again_after_it(url: str) -> None:
+    """A worker killed mid-trial: a re-run inside the grace counts the still-RUNNING trial as spent (no slot
+    on top of it); once it goes stale its retry replaces it, and the failed one costs nothing. Either way the
+    family ends with exactly its target of finished trials."""
+    from search.study import USER_ATTR_FAMILY, enqueue_slots, raise_target, slots_to_target
+    from search.study.budget import Slot
+
+    storage = storage_at(url)
+    study = optuna.create_study(study_name="s", storage=storage)
+    target = raise_target(study, 2, ["relu"], 5)
+    enqueue_slots(study, [Slot("relu"), Slot("relu")])
+    first, second = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    assert storage.set_trial_state_values(first._trial_id, TrialState.RUNNING)
+    storage.set_trial_state_values(first._trial_id, TrialState.COMPLETE, [0.9])
+    assert storage.set_trial_state_values(second._trial_id, TrialState.RUNNING)  # its worker then dies
+
+    assert slots_to_target(study, ["relu"], target, 5) == {"relu": 0}  # within the grace: nothing on top
+    age_trial(storage, second._trial_id, GRACE + 5)
+    assert fail_stale(study) == 1
+    assert slots_to_target(study, ["relu"], target, 5) == {"relu": 0}  # the retry is queued, counted once
+    (retry,) = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    assert retry.user_attrs[USER_ATTR_FAMILY] == "relu" and retry.system_attrs["failed_trial"] == second.number
+    assert storage.set_trial_state_values(retry._trial_id, TrialState.RUNNING)
+    storage.set_trial_state_values(retry._trial_id, TrialState.COMPLETE, [0.8])
+    finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    assert len(finished) == target and slots_to_target(study, ["relu"], target, 5) == {"relu": 0}
