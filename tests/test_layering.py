@@ -3,7 +3,7 @@
 - ``spaces`` and ``trainers`` never import optuna, mlflow or keras_tuner (nor ``search``);
 - within ``search``, only ``search/tracking.py`` imports mlflow;
 - ``search``'s parts depend only downwards: base modules → tracking → study → parallel | verdict → stages →
-  cli; a sub-package is used from outside only through the public names its ``__init__`` lists;
+  sweep → cli; a sub-package is used from outside only through the public names its ``__init__`` lists;
 - no import cycles between ``search``'s modules (function-level and type-only imports included);
 - functions in ``search/`` stay short enough to read at once, modules small enough to take in;
 - light commands stay light: ``--help`` imports neither TensorFlow nor MLflow.
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBPACKAGES = ("study", "parallel", "verdict", "stages", "cli")
+SUBPACKAGES = ("study", "parallel", "verdict", "stages", "sweep", "cli")
 # What each part of ``search`` may import (besides itself). "base": the top-level helper modules.
 ALLOWED = {
     "base": set(),
@@ -29,7 +29,8 @@ ALLOWED = {
     "parallel": {"base", "tracking", "study"},
     "verdict": {"base", "tracking", "study"},
     "stages": {"base", "tracking", "study", "parallel", "verdict"},
-    "cli": {"base", "study", "parallel", "verdict", "stages"},
+    "sweep": {"base", "tracking", "study", "verdict", "stages"},
+    "cli": {"base", "study", "parallel", "verdict", "stages", "sweep"},
     "root": {"base", "cli"},  # search/__init__.py and search/__main__.py
 }
 MAX_FUNCTION_LINES = 80

@@ -1,4 +1,4 @@
-"""What the commands do, as named stages that ``run``, ``worker`` and the coming ``sweep`` share:
+"""What the commands do, as named stages that ``run``, ``worker`` and ``sweep`` share:
 
 1. :func:`load_data` — load and split the data, settle the metric (nothing is written before it passed);
 2. :func:`plan_workers` — where the trials will run (GPUs, cores, forced devices), checked up front;
@@ -20,7 +20,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
     {
         "config": ["DEFAULT_DATASET", "RunConfig", "RunOutcome", "validate_families"],
         "data": ["PreparedData", "load_data"],
-        "study": ["OpenedStudy", "open_or_resume"],
+        "study": ["OpenedStudy", "open_or_resume", "quiet_libraries"],
         "tracking": ["ParentRun", "start_parent_run"],
         "budget": ["plan_budget"],
         "trials": ["plan_workers", "run_trials", "trial_context"],

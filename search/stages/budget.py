@@ -36,7 +36,7 @@ def plan_budget(config: RunConfig, opened: OpenedStudy, console: Console) -> int
         console.print(f"the first trial of each of the {len(baselines)} families is its Keras-default configuration")
     fail_stale(study)  # a trial cut off by a dead worker or database goes back to the queue first
     leftover = len(waiting_families(study))
-    target = raise_target(study, config.trials, families, config.epochs)
+    target = raise_target(study, config.trials, families, config.epochs, total=config.trials_total)
     needed = slots_to_target(study, families, target, config.epochs)
     have = [f for f in families for _ in range(target - needed[f])]
     enqueue_slots(study, plan_slots(families, target, waiting=have, baselines=baselines))

@@ -21,6 +21,7 @@ class RunConfig:
     target: str | None = None
     families: tuple[str, ...] = DEFAULT_FAMILIES
     trials: int | None = 5  # per family: every family gets the same budget (0: only the verdict; None: --timeout)
+    trials_total: bool = False  # ``trials`` is the study's total per family, not trials added (a sweep resumes)
     timeout: float | None = None
     epochs: int = 15
     batch_size: int = 64

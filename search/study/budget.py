@@ -121,14 +121,17 @@ def epochs_used(study: Any, families: Sequence[str], epochs: int, exclude: int |
     return used
 
 
-def raise_target(study: Any, trials_per_family: int, families: Sequence[str], epochs: int) -> int:
-    """The study's new target (trials per family): the old one plus ``trials_per_family``; stored. A study
-    from before targets were stored starts from the effort its best-served family already had."""
+def raise_target(study: Any, trials_per_family: int, families: Sequence[str], epochs: int, *,
+                 total: bool = False) -> int:
+    """The study's new target (trials per family): the old one plus ``trials_per_family`` (with ``total``: at
+    least ``trials_per_family``, so that running the same command again only completes it, as a sweep
+    does); stored. A study from before targets were stored starts from the effort its best-served family
+    already had."""
     stored = study.user_attrs.get(USER_ATTR_TARGET)
     if stored is None:
         used = epochs_used(study, families, epochs)
         stored = max((-(-u // epochs) for u in used.values()), default=0)
-    target = int(stored) + trials_per_family
+    target = max(int(stored), trials_per_family) if total else int(stored) + trials_per_family
     study.set_user_attr(USER_ATTR_TARGET, target)
     return target
 

@@ -77,3 +77,6 @@ def to_markdown(comparison: Mapping[str, Any]) -> str:
         "Chain verdict per dataset: " + ", ".join(f"{d}: {v}" for d, v in comparison["verdicts"].items()),
     ]
     return "\n".join(lines) + "\n"
+
+
+cross_dataset_markdown = to_markdown  # its public name (``to_markdown`` is taken by the verdict's report)

@@ -1,0 +1,150 @@
+"""One sweep at a time: a lock held in the Optuna storage, so that it works across machines that share it.
+
+The lock is a study named ``sweep-lock:<name>`` whose user attributes say who holds it (host, pid, a token)
+and when the holder last said it was alive. Creating a study is atomic in every Optuna storage (its name is
+unique), so of two starts exactly one creates it. The holder refreshes its heartbeat every ``beat_s``; the
+lock is taken over when its holder is dead: on the same host, its pid is gone; on another host, its heartbeat
+is older than ``stale_s``. Released (the study deleted) on exit, whatever the exit.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.errors import UsageError
+
+LOCK_PREFIX = "sweep-lock:"
+BEAT_S = 30.0
+STALE_S = 300.0
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return _not_a_zombie(pid)
+
+
+def _not_a_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except OSError:
+        return True  # no /proc (macOS): kill(pid, 0) succeeded, so it is alive
+
+
+def holder_is_dead(holder: Mapping[str, Any], *, host: str, now: float, stale_s: float,
+                   alive: Callable[[int], bool] = pid_alive) -> bool:
+    """Whether the process recorded in ``holder`` is gone (pure, given ``alive``)."""
+    if not holder.get("pid") or not holder.get("host"):
+        return now - float(holder.get("heartbeat", 0.0)) > stale_s  # half-written: only its age can tell
+    if holder["host"] == host:
+        return not alive(int(holder["pid"]))
+    return now - float(holder.get("heartbeat", 0.0)) > stale_s
+
+
+@dataclass
+class SweepLock:
+    """``with SweepLock(storage, "nightly"):`` — raises :class:`UsageError` when another live sweep holds it."""
+
+    storage: Any  # an Optuna storage (URL or object)
+    name: str
+    beat_s: float = BEAT_S
+    stale_s: float = STALE_S
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    took_over: dict[str, Any] | None = None  # the dead holder whose lock this one took, if any
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def study_name(self) -> str:
+        return LOCK_PREFIX + self.name
+
+    def __enter__(self) -> SweepLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        import optuna
+
+        for _ in range(5):  # create; or, when its holder is dead, take the lock over and create again
+            try:
+                study = optuna.create_study(study_name=self.study_name, storage=self.storage)
+            except optuna.exceptions.DuplicatedStudyError:
+                holder = self._settled_holder()
+                if holder is None:  # released meanwhile
+                    continue
+                if not holder_is_dead(holder, host=socket.gethostname(), now=time.time(), stale_s=self.stale_s):
+                    raise UsageError(self._busy(holder)) from None
+                self._delete_if(holder.get("token"))
+                self.took_over = holder
+                continue
+            self._record(study)
+            threading.Thread(target=self._beat, args=(study,), name="sweep-lock", daemon=True).start()
+            return
+        raise UsageError(f"could not take the lock {self.study_name!r}: other starts kept taking it.")
+
+    def release(self) -> None:
+        self._stop.set()
+        self._delete_if(self.token)
+
+    def _record(self, study: Any) -> None:
+        now = time.time()
+        study.set_user_attr("holder", {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token,
+                                       "started": now, "heartbeat": now})  # fmt: skip
+
+    def _beat(self, study: Any) -> None:
+        while not self._stop.wait(self.beat_s):
+            try:
+                study.set_user_attr("holder", {**study.user_attrs["holder"], "heartbeat": time.time()})
+            except Exception:  # the storage away for a while: the next beat tries again
+                pass
+
+    def _holder(self) -> dict[str, Any] | None:
+        """The lock's holder record; ``{}`` while the lock study exists without one; ``None`` when unlocked."""
+        import optuna
+
+        try:
+            return dict(optuna.load_study(study_name=self.study_name, storage=self.storage).user_attrs.get("holder", {}))
+        except KeyError:
+            return None
+
+    def _settled_holder(self, wait_s: float = 2.0) -> dict[str, Any] | None:
+        """The holder; a lock study still without one after ``wait_s`` was left by a start that died between
+        creating it and writing its record: it reads as a holder with neither pid nor heartbeat (dead)."""
+        holder = self._holder()
+        if holder == {}:
+            time.sleep(wait_s)
+            holder = self._holder()
+        return holder
+
+    def _delete_if(self, token: str | None) -> None:
+        """Delete the lock study while it is still the one held under ``token`` (not a newer holder's)."""
+        import optuna
+
+        holder = self._holder()
+        if holder is None or holder.get("token") != token:
+            return
+        try:
+            optuna.delete_study(study_name=self.study_name, storage=self.storage)
+        except KeyError:  # deleted meanwhile
+            pass
+
+    def _busy(self, holder: Mapping[str, Any] | None) -> str:
+        if not holder:
+            return f"the sweep {self.name!r} is being started by another process; try again in a moment."
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(holder.get("started", 0.0))))
+        return (f"another sweep {self.name!r} is running (pid {holder.get('pid')} on {holder.get('host')}, since "
+                f"{since}); this one exits. The lock is taken over once that process is dead.")

@@ -1,0 +1,155 @@
+"""``search sweep``: every dataset of the config, one study each per night, under one lock and one wall-clock
+budget, then what changed since the earlier nights.
+
+Study names are deterministic (``<sweep>-<dataset>-<date>``) and each dataset's trials are its *total* for the
+night (not trials added), so a second start the same night resumes: finished trials and retrainings are kept,
+only what is missing runs. The night's budget is shared: each dataset in turn gets the time left divided by
+the datasets left (what one leaves unused passes on), of which ``search_share`` for starting trials (Optuna's
+timeout: no trial starts after it) and the rest for the verdict. A dataset the budget cut short is reported as
+partial; its report is written all the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from search.errors import UsageError
+from search.sweep.config import DatasetEntry, SweepConfig
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from search.stages import RunConfig, RunOutcome
+
+NIGHT_TAG = "sweep.date"
+SWEEP_TAG = "sweep.name"
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    name: str
+    study: str
+    status: str  # the dataset run's MLflow status, or "skipped" (no time left)
+    partial: bool
+    wall_seconds: float
+    report: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class SweepOutcome:
+    date: str
+    results: list[DatasetResult] = field(default_factory=list)
+    comparison: dict[str, Any] | None = None
+    cross_dataset: dict[str, Any] | None = None
+    run_id: str | None = None
+    output: Path | None = None
+    wall_seconds: float = 0.0
+
+    @property
+    def partial(self) -> list[str]:
+        return [r.name for r in self.results if r.partial]
+
+    @property
+    def verdict_changed(self) -> bool:
+        return bool(self.comparison and self.comparison["verdict_changes"])
+
+
+def study_name(sweep: str, dataset: str, date: str) -> str:
+    return f"{sweep}-{dataset}-{date}"
+
+
+def parse_date(text: str | None) -> str:
+    """``YYYY-MM-DD`` (default: today, local time)."""
+    if text is None:
+        return datetime.date.today().isoformat()
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise UsageError(f"--date {text!r}: expected YYYY-MM-DD.") from None
+
+
+def dataset_share(seconds_left: float, datasets_left: int) -> float:
+    """The wall time the next dataset may use: an equal share of what is left."""
+    return max(0.0, seconds_left) / max(1, datasets_left)
+
+
+def run_config(config: SweepConfig, entry: DatasetEntry, date: str, *, storage: str, tracking_uri: str | None,
+               timeout_s: float, night_run_id: str | None, experiment: str) -> RunConfig:
+    """The ``search run`` of one dataset tonight."""
+    from search.extensions import expand_families, load_extensions
+    from search.stages import RunConfig, validate_families
+    from search.study import check_objectives, is_multi
+
+    s = config.settings(entry)
+    load_extensions(s.plugins or (), s.activations or ())
+    base = RunConfig()
+    objectives = tuple(s.objectives) if s.objectives else base.objectives
+    pruner = s.pruner or ("none" if is_multi(objectives) else base.pruner)
+    check_objectives(objectives, sampler=s.sampler or base.sampler, pruner=pruner)
+    families = validate_families(expand_families(list(s.families))) if s.families else base.families
+    values = {k: v for k, v in s.model_dump(exclude_none=True).items() if k not in ("families", "objectives", "pruner")}
+    for key in ("plugins", "activations"):
+        if key in values:
+            values[key] = tuple(values[key])
+    if config.sweep.seed_per_night:
+        values["seed"] = values.get("seed", base.seed) + datetime.date.fromisoformat(date).toordinal() % 100_000
+    tags = {SWEEP_TAG: config.sweep.name, NIGHT_TAG: date, **({"mlflow.parentRunId": night_run_id} if night_run_id else {})}
+    return dataclasses.replace(
+        base, **values, dataset=entry.source, target=entry.target, families=families, objectives=objectives,
+        pruner=pruner, study=study_name(config.sweep.name, entry.name, date), storage=storage,
+        tracking_uri=tracking_uri, experiment=experiment, timeout=max(1.0, timeout_s), trials_total=True,
+        extra_tags=tags,
+    )  # fmt: skip
+
+
+def run_datasets(config: SweepConfig, date: str, *, storage: str, tracking_uri: str | None, experiment: str,
+                 night_run_id: str | None, console: Console,
+                 run: Callable[[RunConfig, Console], RunOutcome] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> list[DatasetResult]:
+    """Each dataset in turn within the night's budget (``run``: :func:`search.stages.run_search`)."""
+    if run is None:
+        from search.stages import run_search as run
+    deadline = clock() + 60.0 * config.sweep.budget_minutes
+    results = []
+    for i, entry in enumerate(config.datasets):
+        name = study_name(config.sweep.name, entry.name, date)
+        share = dataset_share(deadline - clock(), len(config.datasets) - i)
+        if share < 1.0:
+            console.print(f"sweep: {entry.name}: skipped, the night's budget is spent")
+            results.append(DatasetResult(entry.name, name, "skipped", True, 0.0))
+            continue
+        console.print(f"sweep: {entry.name} ({i + 1} of {len(config.datasets)}): study {name!r}, up to {share:.0f} s")
+        rc = run_config(config, entry, date, storage=storage, tracking_uri=tracking_uri, experiment=experiment,
+                        timeout_s=share * config.sweep.search_share, night_run_id=night_run_id)  # fmt: skip
+        started = clock()
+        try:
+            outcome = run(rc, console)
+        except UsageError as exc:  # this dataset's data or settings: the others still run
+            console.print(f"sweep: {entry.name}: error: {exc}")
+            results.append(DatasetResult(entry.name, name, "FAILED", True, clock() - started, error=str(exc)))
+            continue
+        results.append(DatasetResult(entry.name, name, outcome.status, _cut_short(rc, outcome),
+                                     clock() - started, outcome.report, outcome.error))  # fmt: skip
+        if outcome.signal:
+            raise KeyboardInterrupt(outcome.signal)
+    return results
+
+
+def _cut_short(config: RunConfig, outcome: RunOutcome) -> bool:
+    """Whether the budget (or a failure) left the dataset's night unfinished: trials still queued, or no
+    verdict where one was asked for."""
+    import optuna
+
+    from search.study import waiting_families
+
+    if outcome.status != "FINISHED" or (config.seeds and outcome.report is None):
+        return True
+    study = optuna.load_study(study_name=outcome.study_name, storage=config.storage)
+    return bool(waiting_families(study))

@@ -1,0 +1,129 @@
+"""The nightly sweep for real: two datasets, two nights, tiny budget, real processes. A concurrent start is
+refused; a sweep killed mid-night (SIGKILL) leaves its lock to the next start, which takes it over and
+finishes the night; a third start the same night trains nothing; the second night's trend has two points
+per family."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+from optuna.trial import TrialState
+
+from search.sweep.lock import LOCK_PREFIX
+
+ROOT = Path(__file__).resolve().parents[3]
+CONFIG = """
+[sweep]
+name = "t"
+budget_minutes = 20
+storage = "sqlite:///{dir}/optuna.db"
+tracking_uri = "sqlite:///{dir}/mlflow.db"
+
+[defaults]
+families = ["relu", "tanh"]
+trials = 2
+epochs = 3
+seeds = 2
+select_seeds = 0
+workers = 1
+heartbeat = 1
+grace = 4
+
+[[datasets]]
+name = "iris"
+source = "iris"
+
+[[datasets]]
+name = "wine"
+source = "wine"
+"""
+
+
+def sweep(tmp_path: Path, date: str) -> subprocess.Popen[str]:
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(tmp_path)}
+    return subprocess.Popen([sys.executable, "-m", "search", "sweep", "--config", str(tmp_path / "sweep.toml"),
+                             "--date", date, "--output", str(tmp_path / "nightly")], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+
+
+def finished(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err[-3000:]
+    return out, err
+
+
+def wait_until(predicate, proc: subprocess.Popen[str], timeout: float = 300) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        try:
+            if predicate():
+                return
+        except Exception:  # the storage is not created yet
+            pass
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+def complete(url: str, study: str) -> int:
+    return len(optuna.load_study(study_name=study, storage=url).get_trials(states=(TrialState.COMPLETE,)))
+
+
+@pytest.mark.slow
+def test_two_nights_over_two_datasets_with_a_refused_start_a_killed_sweep_and_a_resume(tmp_path: Path) -> None:
+    (tmp_path / "sweep.toml").write_text(CONFIG.format(dir=tmp_path))
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    first = sweep(tmp_path, "2026-11-30")
+    wait_until(lambda: LOCK_PREFIX + "t" in optuna.get_all_study_names(url), first)
+    second = sweep(tmp_path, "2026-11-30")
+    _, err = second.communicate(timeout=300)
+    assert second.returncode == 2 and f"another sweep 't' is running (pid {first.pid}" in err, err[-2000:]
+
+    wait_until(lambda: complete(url, "t-iris-2026-11-30") >= 1, first)  # mid-night: kill it
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=60)
+    _, err = finished(sweep(tmp_path, "2026-11-30"))
+    assert f"took over the lock of a dead sweep (pid {first.pid}" in err
+    for dataset in ("iris", "wine"):
+        study = optuna.load_study(study_name=f"t-{dataset}-2026-11-30", storage=url)
+        done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+        assert sorted(t.user_attrs["family"] for t in done) == ["relu", "relu", "tanh", "tanh"]  # exactly 2 each
+        assert "evaluation" in study.user_attrs
+
+    _, err = finished(sweep(tmp_path, "2026-11-30"))  # the same night again: resumes, trains nothing
+    assert "retrain " not in err and not re.search(r"^trial ", err, flags=re.M)
+    queued = re.findall(r"(\d+) (?:trials )?queued", err)
+    assert queued and set(queued) == {"0"}, err[-3000:]  # every search and verdict phase: nothing to queue
+    assert "A new study created" not in err  # Optuna's INFO lines stay quiet
+
+    out, _ = finished(sweep(tmp_path, "2026-12-01"))
+    assert "Nights compared: 2026-11-30, 2026-12-01." in out
+    nightly = json.loads((tmp_path / "nightly" / "2026-12-01" / "nightly.json").read_text())
+    for dataset in ("iris", "wine"):
+        trends = nightly["datasets"][dataset]["trends"]
+        assert {f: [p["date"] for p in points] for f, points in trends.items()} == {
+            "relu": ["2026-11-30", "2026-12-01"], "tanh": ["2026-11-30", "2026-12-01"]}
+    assert (tmp_path / "nightly" / "2026-12-01" / "nightly_trend.png").stat().st_size > 1000
+    assert [r["partial"] for r in nightly["runs"]] == [False, False]
+    assert LOCK_PREFIX + "t" not in optuna.get_all_study_names(url)  # released
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    (experiment,) = [e for e in client.search_experiments() if e.name == "activation-search/sweep/t"]
+    nights = client.search_runs([experiment.experiment_id], filter_string="tags.role = 'night'")
+    assert sorted(r.data.tags["sweep.date"] for r in nights) == ["2026-11-30", "2026-12-01"]  # one run per night
+    assert all(r.info.status == "FINISHED" for r in nights)
+    night = next(r for r in nights if r.data.tags["sweep.date"] == "2026-12-01")
+    children = client.search_runs([experiment.experiment_id],
+                                  filter_string=f"tags.`mlflow.parentRunId` = '{night.info.run_id}'")
+    assert sorted(r.info.run_name.split(" ")[0] for r in children) == ["t-iris-2026-12-01", "t-wine-2026-12-01"]
+    assert {a.path for a in client.list_artifacts(night.info.run_id)} >= {"nightly.md", "nightly.json"}
