@@ -245,7 +245,8 @@ print("HEAVY=" + ",".join(heavy))
 
 @pytest.mark.parametrize(
     "argv",
-    [["search", "--help"], ["search", "run", "--help"], ["search", "worker", "--help"], ["search", "report", "--help"]],
+    [["search", "--help"], ["search", "run", "--help"], ["search", "worker", "--help"], ["search", "report", "--help"],
+     ["search", "sweep", "--help"]],
 )
 def test_help_imports_no_heavy_library(argv: list[str]) -> None:
     out = subprocess.run(

@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Ctrl-C, 143 on SIGTERM (the running trial is marked and every run closed first)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # `run --config` parses them again
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     # A closed terminal (SIGHUP) stops the run as SIGTERM does: trials marked, runs closed, workers stopped.
     previous_hup = signal.signal(signal.SIGHUP, _raise_terminated)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from search.cli._args import (
@@ -33,7 +34,7 @@ METRIC_CHOICES = ("accuracy", "balanced_accuracy", "auc", "f1", "rmse", "mae", "
 TASK_CHOICES = ("classification", "regression")
 
 
-def add_parser(commands: Any) -> None:
+def add_parser(commands: Any) -> argparse.ArgumentParser:
     p = commands.add_parser(
         "run",
         help="run (or resume) an activation search study",
@@ -41,6 +42,10 @@ def add_parser(commands: Any) -> None:
         "Each trial is a nested MLflow run under one parent run per invocation.",
         formatter_class=HelpFormatter,
     )
+    p.add_argument("--config", type=Path, default=None, metavar="FILE",
+                   help="a sweep's TOML file (see `search sweep`): its [defaults], the dataset's settings and the "
+                        "storage and tracking URIs become this run's defaults; flags given override them; with several "
+                        "datasets, --dataset NAME picks one")
     data = p.add_argument_group("data")
     data.add_argument("--dataset", default=DEFAULT_DATASET,
                       help="bundled name (digits, breast_cancer, wine, iris, diabetes, htru2), keras:mnist|fashion_mnist|cifar10, "
@@ -102,6 +107,7 @@ def add_parser(commands: Any) -> None:
                        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     store.add_argument("--experiment", default=None, help="MLflow experiment (default: activation-search/<dataset>)")
     p.set_defaults(handler=handle)
+    return p
 
 
 def _add_method_arguments(space: Any) -> None:
@@ -175,7 +181,24 @@ def add_fault_arguments(group: Any) -> None:
                             "trial re-queued")
 
 
+def with_config(args: argparse.Namespace, argv: list[str]) -> argparse.Namespace:
+    """``args`` parsed again with the ``--config`` file's values as defaults: a flag given still wins."""
+    from search.sweep import load_config, run_defaults
+
+    chosen = next((a.split("=", 1)[1] if "=" in a else argv[i + 1] for i, a in enumerate(argv)
+                   if a == "--dataset" and i + 1 < len(argv) or a.startswith("--dataset=")), None)  # fmt: skip
+    parser = argparse.ArgumentParser(prog="python -m search")
+    run_parser = add_parser(parser.add_subparsers(dest="command", required=True))
+    run_parser.set_defaults(**run_defaults(load_config(args.config), chosen))
+    again = parser.parse_args(argv)
+    if chosen is not None and again.dataset == chosen:  # an entry's name: its data file
+        again.dataset = run_defaults(load_config(args.config), chosen).get("dataset", chosen)
+    return again
+
+
 def handle(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        args = with_config(args, args.argv)
     from search.console import stderr_console
     from search.runtime import quiet_tensorflow, require_tensorflow
 

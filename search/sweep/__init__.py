@@ -10,7 +10,7 @@ from search._exports import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "config": ["DatasetEntry", "RunSettings", "SweepConfig", "load_config"],
+        "config": ["DatasetEntry", "RunSettings", "SweepConfig", "load_config", "run_defaults"],
         "lock": ["SweepLock", "holder_is_dead"],
         "nightly": ["compare_nights", "noise"],
         "runner": ["DatasetResult", "SweepOutcome", "dataset_share", "parse_date", "run_config", "run_datasets",

@@ -204,3 +204,25 @@ def _resolve_paths(path: Path, config: SweepConfig) -> SweepConfig:
             source = str(file)
         datasets.append(entry.model_copy(update={"source": source}))
     return config.model_copy(update={"datasets": datasets})
+
+
+def run_defaults(config: SweepConfig, dataset: str | None) -> dict[str, Any]:
+    """``search run --config FILE``: the run's flag defaults from the file (flags given override them).
+
+    ``dataset`` (``--dataset`` as given, if it was): an entry's name picks that entry; another value is a
+    dataset of its own, run with ``[defaults]``; ``None`` picks the only entry (several: a UsageError)."""
+    names = [d.name for d in config.datasets]
+    if dataset is None and len(names) > 1:
+        raise UsageError(f"--config has {len(names)} datasets ({', '.join(names)}): pick one with --dataset NAME, "
+                         "or run them all with `search sweep`.")
+    entry = next((d for d in config.datasets if d.name == dataset), None) if dataset else config.datasets[0]
+    settings = config.settings(entry) if entry is not None else config.defaults
+    values: dict[str, Any] = settings.model_dump(exclude_none=True)
+    if "objectives" in values:
+        values["objectives"] = tuple(values["objectives"])
+    if entry is not None:
+        values.update(dataset=entry.source, **({"target": entry.target} if entry.target else {}))
+    for key, value in (("storage", config.storage_url()), ("tracking_uri", config.tracking())):
+        if value:
+            values[key] = value
+    return values

@@ -135,6 +135,8 @@ def run_datasets(config: SweepConfig, date: str, *, storage: str, tracking_uri: 
             console.print(f"sweep: {entry.name}: error: {exc}")
             results.append(DatasetResult(entry.name, name, "FAILED", True, clock() - started, error=str(exc)))
             continue
+        if outcome.error:
+            console.print(f"sweep: {entry.name}: error: {outcome.error}")
         results.append(DatasetResult(entry.name, name, outcome.status, _cut_short(rc, outcome),
                                      clock() - started, outcome.report, outcome.error))  # fmt: skip
         if outcome.signal:

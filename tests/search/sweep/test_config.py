@@ -4,6 +4,7 @@ expected; the example files in ``sweeps/`` are valid."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,24 @@ def test_the_example_files_are_valid(name: str) -> None:
         shared_dataset("keel/phoneme.csv")  # skips locally without ../shared, fails under CI
     config = load_config(ROOT / "sweeps" / name)
     assert config.datasets and config.sweep.budget_minutes == 30
+
+
+def _run_args(argv: list[str]) -> Any:
+    from search.cli import build_parser
+    from search.cli.run import with_config
+
+    args = build_parser().parse_args(argv)
+    return with_config(args, argv)
+
+
+def test_run_with_a_config_takes_its_settings_and_flags_given_override_them(tmp_path: Path) -> None:
+    path = str(write(tmp_path, GOOD))
+    args = _run_args(["run", "--config", path, "--dataset", "table", "--epochs", "9", "--families", "elu"])
+    assert args.dataset == str(tmp_path / "data" / "t.csv") and args.storage == "sqlite:///s.db"
+    assert args.epochs == 9 and args.families == ["elu"] and args.trials == 2  # flags win; the rest from the file
+    args = _run_args(["run", "--config", path, "--dataset", "iris"])
+    assert args.dataset == "iris" and args.epochs == 3 and args.families == ["relu", "tanh"]
+    args = _run_args(["run", "--config", path, "--dataset=digits"])  # not an entry: [defaults] on that data
+    assert args.dataset == "digits" and args.trials == 2 and args.epochs == 3
+    with pytest.raises(UsageError, match=r"--config has 2 datasets \(iris, table\): pick one with --dataset NAME"):
+        _run_args(["run", "--config", path])
