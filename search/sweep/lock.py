@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.errors import UsageError
+from search.errors import RunError, UsageError
+from search.locations import redact_url
 
 LOCK_PREFIX = "sweep-lock:"
 BEAT_S = 30.0
@@ -77,24 +78,32 @@ class SweepLock:
         self.release()
 
     def acquire(self) -> None:
+        for _ in range(5):  # create; or, when its holder is dead, take the lock over and create again
+            study = self._create()
+            if study is not None:
+                self._record(study)
+                threading.Thread(target=self._beat, args=(study,), name="sweep-lock", daemon=True).start()
+                return
+            holder = self._settled_holder()
+            if holder is None:  # released meanwhile
+                continue
+            if not holder_is_dead(holder, host=socket.gethostname(), now=time.time(), stale_s=self.stale_s):
+                raise UsageError(self._busy(holder))
+            self._delete_if(holder.get("token"))
+            self.took_over = holder
+        raise UsageError(f"could not take the lock {self.study_name!r}: other starts kept taking it.")
+
+    def _create(self) -> Any:
+        """The lock study, created now; ``None`` when it exists already."""
         import optuna
 
-        for _ in range(5):  # create; or, when its holder is dead, take the lock over and create again
-            try:
-                study = optuna.create_study(study_name=self.study_name, storage=self.storage)
-            except optuna.exceptions.DuplicatedStudyError:
-                holder = self._settled_holder()
-                if holder is None:  # released meanwhile
-                    continue
-                if not holder_is_dead(holder, host=socket.gethostname(), now=time.time(), stale_s=self.stale_s):
-                    raise UsageError(self._busy(holder)) from None
-                self._delete_if(holder.get("token"))
-                self.took_over = holder
-                continue
-            self._record(study)
-            threading.Thread(target=self._beat, args=(study,), name="sweep-lock", daemon=True).start()
-            return
-        raise UsageError(f"could not take the lock {self.study_name!r}: other starts kept taking it.")
+        try:
+            return optuna.create_study(study_name=self.study_name, storage=self.storage)
+        except optuna.exceptions.DuplicatedStudyError:
+            return None
+        except Exception as exc:  # no database: the sweep cannot run at all
+            raise RunError(f"the sweep's Optuna storage {redact_url(str(self.storage))} cannot be opened: "
+                           f"{_first_line(exc)}") from exc
 
     def release(self) -> None:
         self._stop.set()
@@ -148,3 +157,8 @@ class SweepLock:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(holder.get("started", 0.0))))
         return (f"another sweep {self.name!r} is running (pid {holder.get('pid')} on {holder.get('host')}, since "
                 f"{since}); this one exits. The lock is taken over once that process is dead.")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -81,3 +81,15 @@ def test_the_lock_of_a_killed_holder_is_taken_over(tmp_path: Path) -> None:
     with SweepLock(url, "nightly") as lock:
         assert lock.took_over is not None and lock.took_over["pid"] == holder.pid
     assert time.monotonic() - started < 10
+
+
+def test_an_unreachable_storage_is_one_line_exit_1_without_its_password(tmp_path: Path) -> None:
+    config = tmp_path / "sweep.toml"
+    config.write_text('[sweep]\nstorage = "postgresql://sweeper:s3cret@127.0.0.1:9/optuna"\n'
+                      '[[datasets]]\nname = "iris"\nsource = "iris"\n')
+    done = subprocess.run([sys.executable, "-m", "search", "sweep", "--config", str(config), "--output",
+                           str(tmp_path / "out")], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=300)
+    assert done.returncode == 1, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "cannot be opened" in lines[0] and "Traceback" not in done.stderr
+    assert "s3cret" not in done.stderr + done.stdout and not (tmp_path / "out").exists()
