@@ -4,6 +4,7 @@ against a really locked SQLite database."""
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -174,4 +175,31 @@ def test_an_orphaned_worker_that_swallows_its_sigterm_is_killed_seconds_later(tm
 
 def test_a_process_outside_a_pool_is_not_watched() -> None:
     assert watch_coordinator({}) is None
-    assert watch_coordinator({ENV_COORDINATOR: str(os.getppid() + 1)}) is None  # not started by that pid
+    assert watch_coordinator({ENV_COORDINATOR: "1"}) is None  # alive, but not this process's parent
+
+
+LATE = """
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: print("SIGTERM swallowed", flush=True))
+from search.parallel.pool import ENV_COORDINATOR, watch_coordinator
+dead = int(sys.argv[1])
+assert watch_coordinator({ENV_COORDINATOR: str(dead)}, interval_s=0.1, kill_after_s=1.0) is not None
+print("watching", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_worker_whose_coordinator_died_before_it_started_watching_stops_too(tmp_path: Path) -> None:
+    """Killed while the worker still imported TensorFlow: it is re-parented before its first check."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer exists
+    log = tmp_path / "late.log"
+    root = Path(__file__).resolve().parents[3]
+    with open(log, "w") as out:
+        late = subprocess.Popen([sys.executable, "-c", LATE, str(gone.pid)], stdout=out,
+                                env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        assert late.wait(timeout=30) == -signal.SIGKILL, log.read_text()
+    finally:
+        late.kill()
+    assert "SIGTERM swallowed" in log.read_text()
