@@ -23,6 +23,7 @@ class RunConfig:
     trials: int | None = 5  # per family: every family gets the same budget (0: only the verdict; None: --timeout)
     trials_total: bool = False  # ``trials`` is the study's total per family, not trials added (a sweep resumes)
     timeout: float | None = None
+    deadline: float | None = None  # wall-clock time (time.time()) after which no verdict retraining starts
     epochs: int = 15
     batch_size: int = 64
     patience: int | None = None

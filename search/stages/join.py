@@ -82,8 +82,9 @@ def _verdict_jobs(options: WorkerOptions, storage: Any, context: TrialContext, s
     if board is None or not board.pending():
         return stats
     left = None if options.max_trials is None else max(1, options.max_trials - stats.total)
+    timeout = options.timeout if options.verdict_only else None  # a verdict pool's time budget (a sweep's)
     jobs = work(board.study, job_objective(context.builder, context.splits, options.devices), budgeted=True,
-                storage=storage, max_failures=options.max_failures, max_trials=left)
+                storage=storage, max_failures=options.max_failures, max_trials=left, timeout=timeout)
     return WorkerStats(complete=stats.complete + jobs.complete, pruned=stats.pruned, failed=stats.failed + jobs.failed,
                        recycled=jobs.recycled)
 

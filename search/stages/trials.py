@@ -6,6 +6,7 @@ sharing the study."""
 from __future__ import annotations
 
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from search.errors import RunError, UsageError
@@ -110,6 +111,8 @@ def worker_options(config: RunConfig, verdict: bool = False) -> list[str]:
                "--grace", str(config.grace)]
     if verdict:
         options.append("--verdict-only")
+        if config.deadline is not None:  # no retraining starts after the run's deadline (a sweep's budget)
+            options += ["--timeout", f"{max(1.0, config.deadline - time.time()):.0f}"]
     elif config.timeout is not None:
         options += ["--timeout", str(config.timeout)]
     if config.trials is None and not verdict:
@@ -145,5 +148,6 @@ def run_pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, pa
     study = opened.study if verdict is None else verdict
     WorkerPool(plans, commands, config.storage, opened.tracking_uri).wait(study, progress, poll_s=POLL_S / 2)
     left = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)))
-    if left and (config.timeout is None or verdict is not None):
+    timed = config.timeout if verdict is None else config.deadline  # what may leave work queued: the budget
+    if left and timed is None:
         raise RunError(f"The workers exited with {left} trials not run; rerun with the same --study to run them.")

@@ -9,6 +9,7 @@ trials: run in this process when one worker does the work, else by a pool of ``s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,9 @@ class JobRunner:
             self._run(pending)
         finished = self.board.finished()
         missing = {j.key for j in jobs} - set(finished)
+        if missing and self.board.pending():  # not failed: not started before the deadline
+            raise RunError(f"the time budget ran out with {len(missing)} of {unique} verdict retrainings not run; "
+                           "the same command again finishes the verdict (nothing done is lost).")
         if missing:
             raise RunError(f"{len(missing)} of {unique} verdict retrainings failed (the last: "
                            f"{self.board.last_failure()}); rerun with the same --study and --trials 0 to finish the verdict.")
@@ -93,13 +97,17 @@ class JobRunner:
         from search.stages.trials import run_pool
         from search.verdict import job_objective
 
+        deadline = self.config.deadline
+        remaining = None if deadline is None else deadline - time.time()
+        if remaining is not None and remaining < 1.0:
+            return  # the budget is spent: none starts (the caller says so)
         small = pending <= (self.config.recycle_after or pending)
         if len(self.plans) <= 1 and (small or self.config.devices):
             from search.parallel import work
 
             objective = job_objective(self.opened.builder, self.data.splits, self.context.train_config.devices)
             work(self.board.study, objective, budgeted=True, storage=self.opened.storage, callbacks=[self.progress],
-                 max_failures=self.config.max_failures)
+                 max_failures=self.config.max_failures, timeout=remaining)
         else:
             run_pool(self.config, self.plans, self.opened, self.context.parent_run_id, self.progress, self.console,
                      verdict=self.board.study)

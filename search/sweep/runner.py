@@ -5,8 +5,9 @@ Study names are deterministic (``<sweep>-<dataset>-<date>``) and each dataset's 
 night (not trials added), so a second start the same night resumes: finished trials and retrainings are kept,
 only what is missing runs. The night's budget is shared: each dataset in turn gets the time left divided by
 the datasets left (what one leaves unused passes on), of which ``search_share`` for starting trials (Optuna's
-timeout: no trial starts after it) and the rest for the verdict. A dataset the budget cut short is reported as
-partial; its report is written all the same.
+timeout: no trial starts after it) and the rest for the verdict (no retraining starts after the share ends).
+A dataset the budget cut short is reported as partial (its verdict, when cut, is finished by the next start
+the same night); the nightly report is written all the same.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def run_datasets(config: SweepConfig, date: str, *, storage: str, tracking_uri: 
         console.print(f"sweep: {entry.name} ({i + 1} of {len(config.datasets)}): study {name!r}, up to {share:.0f} s")
         rc = run_config(config, entry, date, storage=storage, tracking_uri=tracking_uri, experiment=experiment,
                         timeout_s=share * config.sweep.search_share, night_run_id=night_run_id)  # fmt: skip
+        rc = dataclasses.replace(rc, deadline=time.time() + share)  # nor a verdict retraining after its share
         started = clock()
         try:
             outcome = run(rc, console)

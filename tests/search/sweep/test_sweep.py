@@ -127,3 +127,42 @@ def test_two_nights_over_two_datasets_with_a_refused_start_a_killed_sweep_and_a_
                                   filter_string=f"tags.`mlflow.parentRunId` = '{night.info.run_id}'")
     assert sorted(r.info.run_name.split(" ")[0] for r in children) == ["t-iris-2026-12-01", "t-wine-2026-12-01"]
     assert {a.path for a in client.list_artifacts(night.info.run_id)} >= {"nightly.md", "nightly.json"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])  # in this process, and in a pool of worker processes
+def test_no_verdict_retraining_starts_after_the_deadline_and_the_next_start_finishes_it(tmp_path: Path,
+                                                                                       workers: int) -> None:
+    import dataclasses
+
+    from rich.console import Console
+
+    from search.stages import RunConfig, run_search
+
+    storage, tracking = f"sqlite:///{tmp_path / 'o.db'}", f"sqlite:///{tmp_path / 'm.db'}"
+    config = RunConfig(dataset="iris", families=("relu", "tanh"), trials=1, epochs=2, seeds=2, select_seeds=0,
+                       workers=workers, storage=storage, tracking_uri=tracking, study="cut", trials_total=True,
+                       deadline=time.time() - 1)  # fmt: skip
+    quiet = Console(file=open(os.devnull, "w"))
+    outcome = run_search(config, quiet)
+    assert outcome.error is not None and "the time budget ran out with 4 of 4 verdict retrainings not run" in outcome.error
+    jobs = optuna.load_study(study_name="cut:verdict", storage=storage).trials
+    assert jobs and all(t.state == TrialState.WAITING for t in jobs)  # queued, none started
+    assert len(optuna.load_study(study_name="cut", storage=storage).get_trials(states=(TrialState.COMPLETE,))) == 2
+
+    again = run_search(dataclasses.replace(config, deadline=None), quiet)  # the next start the same night
+    assert again.error is None and again.report is not None, again.error
+    study = optuna.load_study(study_name="cut", storage=storage)
+    assert len(study.trials) == 2 and "evaluation" in study.user_attrs  # no trial on top: the total is kept
+
+
+def test_verdict_workers_get_the_time_left_before_the_deadline_and_search_workers_the_search_timeout() -> None:
+    from search.stages import RunConfig
+    from search.stages.trials import worker_options
+
+    config = RunConfig(timeout=60.0, deadline=time.time() + 100)
+    verdict = worker_options(config, verdict=True)
+    assert "--verdict-only" in verdict and 95 <= float(verdict[verdict.index("--timeout") + 1]) <= 100
+    search = worker_options(config)
+    assert search[search.index("--timeout") + 1] == "60.0" and "--verdict-only" not in search
+    assert "--timeout" not in worker_options(RunConfig(), verdict=True)  # no deadline: no time limit
