@@ -45,8 +45,8 @@ def run_sweep(config: SweepConfig, date: str, output: Path, console: Console) ->
         outcome = SweepOutcome(date, run_id=night_run)
         status = "FAILED"
         try:
-            outcome.results = run_datasets(config, date, storage=storage, tracking_uri=tracking, experiment=experiment,
-                                           night_run_id=night_run, console=console)  # fmt: skip
+            run_datasets(config, date, storage=storage, tracking_uri=tracking, experiment=experiment,
+                         night_run_id=night_run, console=console, results=outcome.results)  # fmt: skip
             _compare(outcome, config, storage)
             status = "FINISHED"
         except KeyboardInterrupt:

@@ -113,12 +113,14 @@ def run_config(config: SweepConfig, entry: DatasetEntry, date: str, *, storage: 
 def run_datasets(config: SweepConfig, date: str, *, storage: str, tracking_uri: str | None, experiment: str,
                  night_run_id: str | None, console: Console,
                  run: Callable[[RunConfig, Console], RunOutcome] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> list[DatasetResult]:
-    """Each dataset in turn within the night's budget (``run``: :func:`search.stages.run_search`)."""
+                 clock: Callable[[], float] = time.monotonic,
+                 results: list[DatasetResult] | None = None) -> list[DatasetResult]:
+    """Each dataset in turn within the night's budget (``run``: :func:`search.stages.run_search`); each result
+    is appended to ``results`` as its dataset ends (a sweep stopped midway still reports what it finished)."""
     if run is None:
         from search.stages import run_search as run
     deadline = clock() + 60.0 * config.sweep.budget_minutes
-    results = []
+    results = [] if results is None else results
     for i, entry in enumerate(config.datasets):
         name = study_name(config.sweep.name, entry.name, date)
         share = dataset_share(deadline - clock(), len(config.datasets) - i)

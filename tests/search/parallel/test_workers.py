@@ -247,14 +247,13 @@ def test_workers_stop_within_seconds_when_their_coordinator_is_killed_and_a_reru
     while live_workers(name) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert live_workers(name) == []  # no worker trains on without its coordinator
-    # The same command with no new trials (``--trials 0``) resumes: it completes the budget of the first run,
-    # the cut-off trials included.
-    again = start_cli(tmp_path, *args[:6], "0", *args[7:])
+    # A rerun adding one trial per family resumes: the first run's budget, the cut-off trials included, plus one.
+    again = start_cli(tmp_path, *args[:6], "1", *args[7:])
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err[-3000:]
     study = optuna.load_study(study_name=name, storage=storage)
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
-    assert Counter(t.user_attrs["family"] for t in study.get_trials(states=FINISHED)) == {"relu": 3, "tanh": 3}
+    assert Counter(t.user_attrs["family"] for t in study.get_trials(states=FINISHED)) == {"relu": 4, "tanh": 4}
 
 
 @pytest.mark.slow

@@ -166,3 +166,27 @@ def test_verdict_workers_get_the_time_left_before_the_deadline_and_search_worker
     search = worker_options(config)
     assert search[search.index("--timeout") + 1] == "60.0" and "--verdict-only" not in search
     assert "--timeout" not in worker_options(RunConfig(), verdict=True)  # no deadline: no time limit
+
+
+def test_a_sweep_stopped_midway_keeps_the_results_of_the_datasets_it_finished(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from search.stages import RunOutcome
+    from search.sweep import load_config, run_datasets
+
+    (tmp_path / "sweep.toml").write_text(CONFIG.format(dir=tmp_path))
+    config = load_config(tmp_path / "sweep.toml")
+    seen: list[str] = []
+
+    def fake_run(rc, console):  # type: ignore[no-untyped-def]  # the first dataset ends, the second is stopped
+        seen.append(rc.study)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+        return RunOutcome(rc.study, rc.storage, "1", "r", "t", "accuracy", "FAILED", [], None, 1.0, error="boom")
+
+    results: list = []
+    with pytest.raises(KeyboardInterrupt):
+        run_datasets(config, "2026-12-01", storage="sqlite://", tracking_uri=None, experiment="e", night_run_id=None,
+                     console=Console(file=open(os.devnull, "w")), run=fake_run, results=results)
+    assert [(r.name, r.status, r.partial, r.error) for r in results] == [("iris", "FAILED", True, "boom")]
+    assert seen == ["t-iris-2026-12-01", "t-wine-2026-12-01"]
