@@ -3,20 +3,22 @@ consecutive failures, and (with PostgreSQL) three workers against a PostgreSQL s
 
 from __future__ import annotations
 
-import functools
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import optuna
 import psycopg
 import pytest
-import sqlalchemy
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 
@@ -51,8 +53,8 @@ def wait_for(predicate: Any, proc: subprocess.Popen[str], timeout: float = 300) 
             raise AssertionError(f"the run ended early ({proc.returncode}): {out[-2000:]} {err[-3000:]}")
         try:
             found = predicate()
-        except (KeyError, optuna.exceptions.StorageInternalError, sqlalchemy.exc.OperationalError):
-            found = None  # the study (or its schema) is not created yet
+        except (KeyError, optuna.exceptions.StorageInternalError):
+            found = None  # the study is not created yet
         if found:
             return found
         time.sleep(0.2)
@@ -60,21 +62,42 @@ def wait_for(predicate: Any, proc: subprocess.Popen[str], timeout: float = 300) 
     raise AssertionError("timed out")
 
 
-@functools.cache
-def polled(url: str) -> optuna.storages.RDBStorage:
-    """One storage (one engine) per URL for the many polls of a test: cheap enough that a poll every 0.2 s
-    on a loaded machine still sees a job that runs for seconds. It never creates the schema: that is the
-    run's job, and two processes creating it at once collide ("table studies already exists")."""
-    return optuna.storages.RDBStorage(url, skip_compatibility_check=True, skip_table_creation=True)
+@dataclass(frozen=True)
+class Seen:
+    """A running trial as a poll sees it."""
+
+    number: int
+    user_attrs: dict[str, Any]
 
 
-def running(storage: str, study: str, *, past_first_epoch: bool = False) -> optuna.trial.FrozenTrial | None:
+RUNNING_SQL = """
+SELECT t.trial_id, t.number FROM trials t JOIN studies s ON s.study_id = t.study_id
+WHERE s.study_name = ? AND t.state = 'RUNNING' ORDER BY t.number"""
+
+
+def running(storage: str, study: str, *, past_first_epoch: bool = False) -> Seen | None:
     """A trial of ``study`` that a worker has started (its worker recorded; with ``past_first_epoch``, one
-    that has reported an epoch), if any."""
-    db = polled(storage)
-    for trial in db.get_all_trials(db.get_study_id_from_name(study), deepcopy=False, states=(TrialState.RUNNING,)):
-        if trial.user_attrs.get("worker") and (trial.intermediate_values or not past_first_epoch):
-            return trial
+    that has reported an epoch), if any.
+
+    Read straight from the SQLite file, read-only: the polls never write. (Constructing an Optuna storage does:
+    it creates the schema and its version row if missing, which collided with the run creating them —
+    "table studies already exists", "UNIQUE constraint failed: alembic_version" — and polling through
+    ``load_study`` was slow enough on a loaded machine to miss a retraining of a few seconds.)"""
+    path = storage.removeprefix("sqlite:///")
+    if not Path(path).exists():
+        return None
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+        try:
+            rows = db.execute(RUNNING_SQL, (study,)).fetchall()
+            for trial_id, number in rows:
+                attrs = {k: json.loads(v) for k, v in db.execute(
+                    "SELECT key, value_json FROM trial_user_attributes WHERE trial_id = ?", (trial_id,))}
+                epochs = db.execute("SELECT COUNT(*) FROM trial_intermediate_values WHERE trial_id = ?",
+                                    (trial_id,)).fetchone()[0]
+                if attrs.get("worker") and (epochs or not past_first_epoch):
+                    return Seen(number, attrs)
+        except sqlite3.OperationalError:  # no schema yet, or the database locked for a moment
+            return None
     return None
 
 
