@@ -189,10 +189,11 @@ def with_config(args: argparse.Namespace, argv: list[str]) -> argparse.Namespace
                    if a == "--dataset" and i + 1 < len(argv) or a.startswith("--dataset=")), None)  # fmt: skip
     parser = argparse.ArgumentParser(prog="python -m search")
     run_parser = add_parser(parser.add_subparsers(dest="command", required=True))
-    run_parser.set_defaults(**run_defaults(load_config(args.config), chosen))
+    defaults = run_defaults(load_config(args.config), chosen)
+    run_parser.set_defaults(**defaults)
     again = parser.parse_args(argv)
     if chosen is not None and again.dataset == chosen:  # an entry's name: its data file
-        again.dataset = run_defaults(load_config(args.config), chosen).get("dataset", chosen)
+        again.dataset = defaults.get("dataset", chosen)
     return again
 
 
