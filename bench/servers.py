@@ -1,7 +1,7 @@
 """Real servers for the scale-out tests and benchmarks: a PostgreSQL cluster in a temporary directory and an
 ``mlflow server`` backed by it, both bound to 127.0.0.1 only and stopped afterwards.
 
-PostgreSQL comes from apt (``bash .ci/install-postgres``); :func:`postgres_server` raises
+PostgreSQL comes from apt (``bash .ci/install-system``); :func:`postgres_server` raises
 :class:`PostgresMissing` without it (the tests turn that into a skip, or a failure under ``CI``).
 """
 
@@ -77,14 +77,14 @@ class Postgres:
 
 
 class PostgresMissing(RuntimeError):
-    """PostgreSQL's server binaries are not installed (``bash .ci/install-postgres``)."""
+    """PostgreSQL's server binaries are not installed (``bash .ci/install-system``)."""
 
 
 @contextmanager
 def postgres_server() -> Iterator[Postgres]:
     bin_dir = postgres_bin()
     if bin_dir is None:
-        raise PostgresMissing("PostgreSQL is not installed (bash .ci/install-postgres, or apt-get install postgresql)")
+        raise PostgresMissing("PostgreSQL is not installed (bash .ci/install-system, or apt-get install postgresql)")
     # Its own directory: pytest's tmp_path lives under a 0700 folder the postgres user cannot enter.
     tmp = Path(tempfile.mkdtemp(prefix="activation-search-pg-"))
     tmp.chmod(0o755)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 DEFAULT_STORAGE = "sqlite:///optuna.db"
 ENV_STORAGE = "ACTIVATION_SEARCH_STORAGE"  # the storage URL from the environment: it may hold a password
@@ -43,3 +44,13 @@ def require_existing_storage(url: str) -> None:
     path = sqlite_file(url)
     if path is not None and not os.path.exists(path):
         raise UsageError(f"No Optuna storage at {path}: the file does not exist (is --storage mistyped?).")
+
+
+def local_artifact_location(tracking_uri: str, experiment: str) -> str | None:
+    """For a local SQLite store, artifacts go to ``mlruns/`` beside the database file (MLflow's own default is
+    ``./mlruns`` under whatever the working directory happens to be); other stores keep their default."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri.removeprefix("sqlite:///")).expanduser()
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", experiment).strip("-") or "experiment"
+    return (database.resolve().parent / "mlruns" / slug).as_uri()

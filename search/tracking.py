@@ -13,7 +13,8 @@ code behaves the same in one process or many, and metrics are sent in batches, n
 from __future__ import annotations
 
 import json
-import re
+import math
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,6 +24,9 @@ from typing import Any
 import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
+
+from search.links import VIEW_KEY
+from search.locations import local_artifact_location
 
 TAG_STUDY = "optuna.study_name"
 TAG_TRIAL = "optuna.trial_number"
@@ -34,6 +38,11 @@ TAG_FAIL_REASON = "fail_reason"
 TAG_PARENT = "mlflow.parentRunId"
 TAG_RUN_NAME = "mlflow.runName"
 TAG_ROLE = "role"  # study (the parent) | trial | evaluation
+TAG_NOTE = "mlflow.note.content"  # a run's description in the UI
+TAG_VERDICT = "verdict"  # the parent's verdict in one line (a column of the verdict view)
+# MLflow 3's UI opens an experiment in its GenAI view unless the experiment says it trains models.
+TAG_EXPERIMENT_KIND, EXPERIMENT_KIND = "mlflow.experimentKind", "custom_model_development"
+TAG_VIEW_PREFIX = "mlflow.sharedViewState."  # a shared view of the runs table (columns, order), by key
 
 RUN_STATUS = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 
@@ -76,14 +85,29 @@ class Tracker:
         experiment = self.client.get_experiment_by_name(name)
         if experiment is None:
             try:
-                return self.client.create_experiment(name, artifact_location=local_artifact_location(self.tracking_uri, name))
+                return self.client.create_experiment(name, artifact_location=local_artifact_location(self.tracking_uri, name),
+                                                     tags={TAG_EXPERIMENT_KIND: EXPERIMENT_KIND})
             except mlflow.exceptions.MlflowException:
                 experiment = self.client.get_experiment_by_name(name)  # created meanwhile by another worker
                 if experiment is None:
                     raise
         if experiment.lifecycle_stage == "deleted":
             self.client.restore_experiment(experiment.experiment_id)
+        if TAG_EXPERIMENT_KIND not in experiment.tags:  # made by an older version: a kind the user set is kept
+            self.client.set_experiment_tag(experiment.experiment_id, TAG_EXPERIMENT_KIND, EXPERIMENT_KIND)
         return experiment.experiment_id
+
+    def set_view(self, experiment_id: str, columns: Sequence[str], key: str = VIEW_KEY) -> None:
+        """Make ``columns`` (``metrics.`name```, ``tags.`name```, ...) the runs table of the shared view
+        ``key``, newest runs first: the view the printed links open (``?viewStateShareKey=key``)."""
+        state = {"orderByKey": "attributes.start_time", "orderByAsc": False, "selectedColumns": list(columns)}
+        self.client.set_experiment_tag(experiment_id, TAG_VIEW_PREFIX + key, json.dumps(state))
+
+    def describe(self, run_id: str, *, name: str | None = None, note: str | None = None,
+                 tags: Mapping[str, str] = {}) -> None:
+        """Rename a run, give it a description (shown on its page) and tags, in one call."""
+        extra = {**({TAG_RUN_NAME: name} if name else {}), **({TAG_NOTE: note} if note else {})}
+        self._log(run_id, tags={**tags, **extra})
 
     def start_parent(
         self, experiment_id: str, *, run_name: str, params: Mapping[str, Any], tags: Mapping[str, str]
@@ -220,7 +244,10 @@ class Tracker:
     ) -> str:
         """One finished run per re-evaluated configuration: per-seed scores as steps (step i = seed i)."""
         tags = {TAG_PARENT: parent_run_id, TAG_ROLE: "evaluation", TAG_FAMILY: family, "variant": variant}
-        run_id = self.client.create_run(experiment_id, run_name=f"evaluate-{family}-{variant}", tags=tags).info.run_id
+        tests = [float(v) for v in scores.get("test", ()) if math.isfinite(v)]
+        mean = statistics.fmean(tests) if tests else math.nan
+        name = f"{family} {variant}: test {metric} {mean:.4f} over {len(tests)} seed{'s' * (len(tests) != 1)}"
+        run_id = self.client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
         now = int(time.time() * 1000)
         names = {"test": f"test_{metric}", "val": f"val_{metric}", "latency_s": "latency_s"}
         metrics = [
@@ -229,6 +256,8 @@ class Tracker:
             if key in names
             for step, value in enumerate(values)
         ]
+        if tests:  # the table shows a metric's last step: the mean is what the verdict compares
+            metrics.append(Metric(f"test_{metric}_mean", mean, now, 0))
         learned = scores.get("learned") or {}  # first seed's learned activation parameters (PReLU's slopes)
         metrics += [Metric(f"learned.{layer}.{stat}", float(value), now, 0)
                     for layer, summary in learned.items() for stat, value in summary.items()]  # type: ignore[attr-defined]
@@ -270,6 +299,17 @@ class Tracker:
 
     # -- reading back (report, tests) -----------------------------------------------------------
 
+    def latest_study(self) -> tuple[str, str] | None:
+        """(experiment id, study name) of the newest study's parent run in the store, if there is one."""
+        experiments = [e.experiment_id for e in self.client.search_experiments()]
+        if not experiments:
+            return None
+        runs = self.client.search_runs(experiments, filter_string=f"tags.{TAG_ROLE} = 'study'", max_results=1,
+                                       order_by=["attributes.start_time DESC"])
+        if not runs:
+            return None
+        return runs[0].info.experiment_id, runs[0].data.tags.get(TAG_STUDY, runs[0].info.run_name)
+
     def child_runs(self, experiment_id: str, parent_run_id: str) -> list[Any]:
         return self.client.search_runs(
             [experiment_id], filter_string=f"tags.{TAG_PARENT} = '{parent_run_id}'", max_results=50_000
@@ -292,24 +332,6 @@ class Tracker:
         tag_list = [RunTag(k, str(v)) for k, v in tags.items()]
         for batch_params, batch_metrics, batch_tags in _batches(param_list, metric_list, tag_list):
             self.client.log_batch(run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags)
-
-
-def local_artifact_location(tracking_uri: str, experiment: str) -> str | None:
-    """For a local SQLite store, artifacts go to ``mlruns/`` beside the database file (MLflow's own default is
-    ``./mlruns`` under whatever the working directory happens to be); other stores keep their default."""
-    if not tracking_uri.startswith("sqlite:///"):
-        return None
-    database = Path(tracking_uri.removeprefix("sqlite:///")).expanduser()
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", experiment).strip("-") or "experiment"
-    return (database.resolve().parent / "mlruns" / slug).as_uri()
-
-
-def ui_hint(tracking_uri: str, experiment_id: str, run_id: str) -> str:
-    """How a person opens a run in the MLflow UI."""
-    fragment = f"#/experiments/{experiment_id}/runs/{run_id}"
-    if tracking_uri.startswith(("http://", "https://")):
-        return f"{tracking_uri.rstrip('/')}/{fragment}"
-    return f"mlflow ui --backend-store-uri {tracking_uri}   then open http://127.0.0.1:5000/{fragment}"
 
 
 class MetricBuffer:
@@ -361,5 +383,12 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 
 def _param_value(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    """A value as the UI shows it: strings as they are, sequences and mappings as JSON (``["relu", "elu"]``,
+    never a Python repr), the rest as ``str``."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (list, tuple, dict)):
+        text = json.dumps(value, default=str)
+    else:
+        text = str(value)
     return text[:_MAX_PARAM_CHARS]

@@ -12,7 +12,8 @@ import pytest
 from bench import servers
 from bench.servers import Postgres, free_port, mlflow_server, postgres_bin
 
-__all__ = ["Postgres", "free_port", "mlflow_server", "postgres_bin", "postgres_server", "require_postgres"]
+__all__ = ["Postgres", "free_port", "mlflow_server", "postgres_bin", "postgres_server", "require_chromium",
+           "require_postgres"]
 
 
 def require_postgres() -> None:
@@ -28,3 +29,18 @@ def postgres_server() -> Iterator[Postgres]:
     require_postgres()
     with servers.postgres_server() as pg:
         yield pg
+
+
+def require_chromium() -> tuple[str, str]:
+    """(chromium, chromedriver): Debian's packages, which .ci/run installs; missing, the test skips locally
+    and fails under ``CI``."""
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium and its driver are not installed, but CI must run the browser test "
+                        "(.ci/install-system installs them).")
+        pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
+    return chromium, driver

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from search.cli import report as report_command
 from search.cli import run as run_command
 from search.cli import sweep as sweep_command
+from search.cli import ui as ui_command
 from search.cli import worker as worker_command
 from search.errors import RunError, Terminated, UsageError
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker_command.add_parser(commands)
     report_command.add_parser(commands)
     sweep_command.add_parser(commands)
+    ui_command.add_parser(commands)
     return parser
 
 

@@ -29,6 +29,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "run": ["run_search"],
         "repeats": ["run_repeats"],
         "join": ["WorkerOptions", "run_worker"],
-        "outcome": ["print_outcome"],
+        "outcome": ["latest_study_link", "print_outcome"],
     },
 )

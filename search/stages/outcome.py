@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def print_outcome(outcome: RunOutcome) -> None:
     from rich.table import Table
 
-    from search.tracking import ui_hint
+    from search.links import ui_hint, ui_url
     from search.verdict import print_report
 
     console = stdout_console()
@@ -44,7 +44,8 @@ def print_outcome(outcome: RunOutcome) -> None:
         print_report(outcome.report, console)
     tracking = redact_url(outcome.tracking_uri)  # a password in it is never printed
     console.print(f"MLflow run {outcome.parent_run_id} ({outcome.status}) in {tracking}")
-    console.print(f"Open it: {ui_hint(tracking, outcome.experiment_id, outcome.parent_run_id)}")
+    console.print(f"Review it: {ui_hint(tracking, outcome.experiment_id)}")
+    console.print(f"This run's page: {ui_url(tracking, outcome.experiment_id, outcome.parent_run_id)}")
     console.print(f"Add trials: python -m search run --study {outcome.study_name} --storage {redact_url(outcome.storage)} ...")
     console.print(f"Wall time {outcome.wall_seconds:.1f} s")
 
@@ -54,3 +55,15 @@ def pareto_line(pareto: dict[str, Any], metric: str) -> str:
     points = ", ".join(f"{p['family']} (trial {p['trial']}: {p['value']:.4f}, {p['latency_ms']:.3f} ms)"
                        for p in pareto["overall"])  # fmt: skip
     return f"Pareto front of val {metric} × latency over all families, fastest first: {points or 'none'}"
+
+
+def latest_study_link(tracking_uri: str, base: str) -> str | None:
+    """A line with the address, on the UI at ``base``, of the newest study's verdict view in the store."""
+    from search.links import runs_table_path
+    from search.tracking import Tracker
+
+    latest = Tracker(tracking_uri).latest_study()
+    if latest is None:
+        return None
+    experiment_id, name = latest
+    return f"Latest study {name!r}: {base}{runs_table_path(experiment_id)}"

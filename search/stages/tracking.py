@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from search.locations import redact_url
+from search.provenance import provenance_tags
 from search.runtime import is_alive_here, process_id
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def start_parent_run(config: RunConfig, data: PreparedData, opened: OpenedStudy,
             "dataset.fingerprint": splits.fingerprint,
             "role": "study",
             TAG_COORDINATOR: process_id(),
+            **provenance_tags(),
             **config.extra_tags,
         },
     )
@@ -63,6 +65,8 @@ def start_parent_run(config: RunConfig, data: PreparedData, opened: OpenedStudy,
         profile={"input_shape": list(splits.input_shape), "task": splits.task, "n_classes": splits.n_classes,
                  "split_seed": splits.seed, "fingerprint": splits.fingerprint},
     )
+    # The printed links open this view; until the verdict is in, it shows the search's best scores.
+    tracker.set_view(experiment_id, [f"metrics.`best_val_{data.metric}.{family}`" for family in config.families])
     study = opened.study
     study.set_user_attr(USER_ATTR_PARENT_RUNS, [*study.user_attrs.get(USER_ATTR_PARENT_RUNS, []), run_id])
     return ParentRun(tracker, experiment_id, run_id)

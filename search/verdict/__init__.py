@@ -17,6 +17,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
                  "verdict_study_name"],
         "selection": ["best_trials", "choose", "configuration", "equal_effort", "top_candidates"],
         "report": ["build_report", "default_rope"],
+        "glance": ["description", "headline", "ranking", "run_name", "verdict_metrics"],
         "render": ["chain_line", "family_table_rows", "summary_metrics", "tuning_line", "variance_line"],
         "variance": ["decompose", "seed_and_split", "two_way"],
         "artifacts": ["study_files", "study_plots"],

@@ -10,7 +10,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from search import tracking
-from search.tracking import Tracker, resolve_tracking_uri, ui_hint
+from search.links import ui_hint
+from search.tracking import Tracker, resolve_tracking_uri
 
 
 @pytest.fixture(scope="module")
@@ -144,10 +145,53 @@ def test_artifacts_and_parent_close(tracker: Tracker, tmp_path: Path) -> None:
     assert names == ["plots", "summary.md", "plots/x.png"]
 
 
-def test_ui_hint() -> None:
-    assert ui_hint("http://host:5000/", "1", "abc") == "http://host:5000/#/experiments/1/runs/abc"
-    assert ui_hint("sqlite:///x/mlflow.db", "1", "abc").startswith("mlflow ui --backend-store-uri sqlite:///x/mlflow.db")
+def test_ui_links_open_the_runs_table_in_model_training_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert ui_hint("http://host:5000/", "1", "abc") == "http://host:5000/#/experiments/1/runs/abc?workflowType=machine_learning"
+    assert ui_hint("http://host:5000", "1") == ("http://host:5000/#/experiments/1/runs?workflowType=machine_learning"
+                                                "&viewStateShareKey=verdict")
+    assert ui_hint("sqlite:///x/mlflow.db", "1").startswith("python -m search ui --tracking-uri sqlite:///x/mlflow.db   "
+                                                            "then open http://127.0.0.1:5000/#/experiments/1/runs?")
+    monkeypatch.chdir(tmp_path)  # the default store needs no flag
+    assert ui_hint(f"sqlite:///{tmp_path / 'mlflow.db'}", "1").startswith("python -m search ui   then open http://")
     assert tracking.RUN_STATUS["pruned"] == "FINISHED"
+
+
+def test_experiments_say_they_train_models_and_a_kind_set_by_the_user_is_kept(tracker: Tracker) -> None:
+    fresh = tracker.experiment_id("kind/new")
+    assert tracker.client.get_experiment(fresh).tags["mlflow.experimentKind"] == "custom_model_development"
+    older = tracker.client.create_experiment("kind/older")  # as an earlier version made it: no kind
+    assert tracker.experiment_id("kind/older") == older
+    assert tracker.client.get_experiment(older).tags["mlflow.experimentKind"] == "custom_model_development"
+    mine = tracker.client.create_experiment("kind/mine", tags={"mlflow.experimentKind": "genai_development"})
+    tracker.experiment_id("kind/mine")
+    assert tracker.client.get_experiment(mine).tags["mlflow.experimentKind"] == "genai_development"
+
+
+def test_the_verdict_view_is_a_shared_view_state_of_the_experiment(tracker: Tracker) -> None:
+    exp = tracker.experiment_id("view")
+    tracker.set_view(exp, ["tags.`verdict`", "metrics.`test.selu`"])
+    state = json.loads(tracker.client.get_experiment(exp).tags["mlflow.sharedViewState.verdict"])
+    assert state["selectedColumns"] == ["tags.`verdict`", "metrics.`test.selu`"]
+    assert (state["orderByKey"], state["orderByAsc"]) == ("attributes.start_time", False)
+
+
+def test_describe_renames_a_run_and_gives_it_a_description(tracker: Tracker) -> None:
+    exp = tracker.experiment_id("describe")
+    run = tracker.start_parent(exp, run_name="s (+1 trials per family)", params={}, tags={"role": "study",
+                                                                                   "optuna.study_name": "s"})
+    tracker.describe(run, name="s · digits: selu > relu", note="**selu > relu**", tags={"verdict": "selu > relu"})
+    got = tracker.client.get_run(run)
+    assert got.info.run_name == "s · digits: selu > relu"
+    assert got.data.tags["mlflow.note.content"] == "**selu > relu**" and got.data.tags["verdict"] == "selu > relu"
+    assert tracker.latest_study() == (exp, "s")
+
+
+def test_params_are_logged_as_values_not_python_reprs() -> None:
+    assert tracking._param_value(("relu",)) == '["relu"]'
+    assert tracking._param_value(["relu", "elu"]) == '["relu", "elu"]'
+    assert tracking._param_value({"a": 1}) == '{"a": 1}'
+    assert tracking._param_value("selu") == "selu" and tracking._param_value(0.5) == "0.5"
+    assert tracking._param_value(None) == "None"
 
 
 def test_dataset_is_recorded_with_its_fingerprint_for_each_split(tracker: Tracker) -> None:
@@ -229,3 +273,15 @@ def test_closing_an_orphaned_parent_closes_its_children_and_a_stale_trial_s_unre
     assert trials and client.get_run(unrecorded).info.status == "KILLED"
     assert client.get_run(other).info.status == "RUNNING"
     assert "no heartbeat for over 90 s" in client.get_run(unrecorded).data.tags["fail_reason"]
+
+
+def test_an_evaluation_run_is_named_by_its_score_and_holds_its_mean(tracker: Tracker) -> None:
+    exp = tracker.experiment_id("evaluation")
+    parent = tracker.start_parent(exp, run_name="p", params={}, tags={})
+    run = tracker.log_evaluation(exp, parent, family="selu", variant="tuned", params={"activation": "selu"},
+                                 scores={"test": [0.9, float("nan"), 0.8], "val": [0.85, 0.1, 0.8]}, metric="accuracy")
+    got = tracker.client.get_run(run)
+    assert got.info.run_name == "selu tuned: test accuracy 0.8500 over 2 seeds"  # the diverged seed is not a score
+    assert got.data.metrics["test_accuracy_mean"] == pytest.approx(0.85)
+    assert [m.step for m in tracker.client.get_metric_history(run, "test_accuracy")] == [0, 1, 2]
+    assert got.data.tags["mlflow.parentRunId"] == parent and got.data.tags["role"] == "evaluation"

@@ -36,7 +36,7 @@ def option_entries(text: str) -> dict[str, str]:
     return entries
 
 
-@pytest.mark.parametrize("command", ["run", "worker", "report"])
+@pytest.mark.parametrize("command", sorted(subparsers()))
 def test_every_option_has_help_and_at_most_one_default(command: str) -> None:
     parser = subparsers()[command]
     missing = [a.option_strings[0] for a in parser._actions if a.option_strings and not a.help]
