@@ -15,6 +15,18 @@ Importing this package is light: TensorFlow, Optuna and MLflow load only when a 
 
 from __future__ import annotations
 
-__all__ = ["UsageError"]
+from typing import Any
+
+__all__ = ["UsageError", "load_model"]
 
 from search.errors import UsageError
+
+
+def load_model(uri: str, tracking_uri: str | None = None) -> Any:
+    """A family's model as the verdict logged it (``runs:/<parent run>/models/<family>-tuned``, the
+    ``model_uri`` tag of its evaluation run), ready to ``predict``: this project's activation layers and the
+    study's own plugins and expressions are loaded first. ``tracking_uri``: the MLflow store (default:
+    MLflow's, ``$MLFLOW_TRACKING_URI`` else ``sqlite:///mlflow.db`` here)."""
+    from search.tracking.models import load_model as load
+
+    return load(uri, tracking_uri)

@@ -31,7 +31,7 @@ ALLOWED = {
     "stages": {"base", "tracking", "study", "parallel", "verdict"},
     "sweep": {"base", "tracking", "study", "verdict", "stages"},
     "cli": {"base", "study", "parallel", "verdict", "stages", "sweep"},
-    "root": {"base", "cli"},  # search/__init__.py and search/__main__.py
+    "root": {"base", "tracking", "cli"},  # search/__init__.py (its load_model) and search/__main__.py
 }
 MAX_FUNCTION_LINES = 80
 MAX_MODULE_LINES = 400
@@ -121,9 +121,9 @@ def test_spaces_and_trainers_never_import_tuning_or_tracking(package: str) -> No
     assert offenders == {}
 
 
-def test_only_one_search_module_imports_mlflow() -> None:
+def test_only_the_tracking_package_imports_mlflow() -> None:
     importers = [str(p.relative_to(ROOT)) for p in python_files("search") if "mlflow" in imported_modules(p)]
-    assert importers == ["search/tracking.py"]
+    assert importers and all(name.startswith("search/tracking/") for name in importers), importers
 
 
 def test_search_parts_depend_only_downwards() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 _PRIMARY_METRICS = {"classification": ("accuracy", "maximize"), "regression": ("rmse", "minimize")}
 
@@ -98,6 +99,10 @@ class TrainResult:
             was asked for, else ``primary_metric(task)[0]``.
         learned: The trained values of learned activation parameters (PReLU's slopes, a user layer's own
             weights), by layer: ``{"mean", "std", "min", "max", "n"}`` (see ``learned_activation_params``).
+        diagnostics: With ``train_model(diagnostics=True)``: the network through depth on the probe batch
+            (``trainers._diagnostics``) by phase, ``"initial"``, ``"first_epoch"``, ``"trained"``; a phase is
+            missing when the model cannot be probed.
+        model: With ``train_model(keep_model=True)``: the trained model (best weights restored); else ``None``.
     """
 
     history: dict[str, list[float]]
@@ -114,3 +119,5 @@ class TrainResult:
     latency_seconds: float | None = None
     metric: str | None = None
     learned: dict[str, dict[str, float]] = field(default_factory=dict)
+    diagnostics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model: Any = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -12,6 +13,7 @@ import tensorflow as tf
 
 from trainers._callbacks import FiniteLossGuard, StopWatch, ValidationMetric
 from trainers._config import TrainConfig, TrainResult, primary_metric
+from trainers._diagnostics import Diagnostics, diagnose, probe_batch
 from trainers._errors import TrainingError
 from trainers._leaks import forget_custom_gradients
 from trainers._metrics import check_metric, compute_metric, metric_direction
@@ -32,6 +34,8 @@ def train_model(
     evaluate_test: bool = False,
     latency_batch_size: int | None = None,
     metric: str | None = None,
+    diagnostics: bool = False,
+    keep_model: bool = False,
 ) -> TrainResult:
     """Build a compiled model, train it on ``splits`` and evaluate it.
 
@@ -52,6 +56,9 @@ def train_model(
             caller's callbacks run (so ``history`` and pruners see it); ``val_metrics`` and ``test_metrics``
             then get ``<metric>`` computed the same way, beside Keras' own entries. Early stopping
             (``patience``) monitors it in its direction (``metric_direction``).
+        diagnostics: Also probe the network through depth at initialisation, after the first epoch and after
+            training, on the first rows of the validation split (``TrainResult.diagnostics``).
+        keep_model: Return the trained model (``TrainResult.model``), e.g. to save it.
 
     Raises:
         NonFiniteLossError: The loss (or validation loss) became NaN or infinite.
@@ -61,7 +68,14 @@ def train_model(
     """
     # Without this every trained model's graph stays in memory for the life of the process (trainers._leaks).
     with forget_custom_gradients():
-        return _train(build, splits, config, callbacks, evaluate_test, latency_batch_size, metric)
+        if not diagnostics:
+            return _train(build, splits, config, callbacks, evaluate_test, latency_batch_size, metric, keep_model)
+        x, y = probe_batch(splits.x_val, splits.y_val)
+        probe = Diagnostics(x, y)
+        result = _train(build, splits, config, [*callbacks, probe], evaluate_test, latency_batch_size, metric, True)
+        phases = {"initial": probe.initial, "first_epoch": probe.first_epoch, "trained": diagnose(result.model, x, y)}
+        found = {name: stats.to_dict() for name, stats in phases.items() if stats is not None}
+        return replace(result, diagnostics=found, model=result.model if keep_model else None)
 
 
 def _train(
@@ -72,6 +86,7 @@ def _train(
     evaluate_test: bool,
     latency_batch_size: int | None,
     metric: str | None,
+    keep_model: bool = False,
 ) -> TrainResult:
     if metric is None:
         metric, direction = primary_metric(splits.task)
@@ -156,6 +171,7 @@ def _train(
         latency_seconds=latency,
         metric=metric,
         learned=learned_activation_params(model),
+        model=model if keep_model else None,
     )
 
 

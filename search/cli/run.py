@@ -68,7 +68,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                             "search, only the verdict of an existing study: resume an interrupted one, or judge "
                             "it again with other --seeds or --rope)")
     space.add_argument("--timeout", type=positive_float, default=None,
-                       help="stop starting new trials after this many seconds")
+                       help="stop starting new trials after this many seconds, or sooner once the time left is "
+                            "shorter than a typical trial (none starts that is not expected to finish)")
     space.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs, help="epochs per trial")
     space.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size, help="batch size per replica")
     space.add_argument("--patience", type=positive_int, default=None,

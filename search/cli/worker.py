@@ -31,7 +31,8 @@ def add_parser(commands: Any) -> None:
                    help="MLflow tracking URI of the study, e.g. http://host:5000 (default: $MLFLOW_TRACKING_URI)")
     p.add_argument("--parent-run-id", default=None, help="MLflow run to nest trials under (default: the study's latest)")
     p.add_argument("--index", type=int, default=0, help="worker number (seeds its sampler)")
-    p.add_argument("--timeout", type=positive_float, default=None, help="stop starting trials after this many seconds")
+    p.add_argument("--timeout", type=positive_float, default=None, help="stop starting trials after this many seconds, or sooner once the time left is "
+                        "shorter than its typical trial")
     add_fault_arguments(p)
     p.add_argument("--max-trials", type=positive_int, default=None,
                    help=f"exit (code {EXIT_RECYCLE}) after this many trials, so that a fresh process takes over "

@@ -69,21 +69,23 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
         stats = work(study, make_objective(context), budgeted=options.budgeted, storage=storage,
                      timeout=options.timeout, max_failures=options.max_failures, max_trials=options.max_trials)
     if not stats.recycled:
-        stats = _verdict_jobs(options, storage, context, stats)
+        stats = _verdict_jobs(options, storage, context, stats, spec)
     return stats
 
 
-def _verdict_jobs(options: WorkerOptions, storage: Any, context: TrialContext, stats: WorkerStats) -> WorkerStats:
+def _verdict_jobs(options: WorkerOptions, storage: Any, context: TrialContext, stats: WorkerStats,
+                  spec: StudySpec) -> WorkerStats:
     """The verdict's queued retrainings (none while the search runs), counted with the trials for recycling."""
     from search.parallel import WorkerStats, work
-    from search.verdict import JobBoard, job_objective
+    from search.verdict import JobBoard, ModelSink, job_objective
 
     board = JobBoard.existing(storage, options.study)
     if board is None or not board.pending():
         return stats
     left = None if options.max_trials is None else max(1, options.max_trials - stats.total)
     timeout = options.timeout if options.verdict_only else None  # a verdict pool's time budget (a sweep's)
-    jobs = work(board.study, job_objective(context.builder, context.splits, options.devices), budgeted=True,
+    sink = ModelSink(context.tracker, context.parent_run_id, context.splits, spec.plugins, spec.activations)
+    jobs = work(board.study, job_objective(context.builder, context.splits, options.devices, sink), budgeted=True,
                 storage=storage, max_failures=options.max_failures, max_trials=left, timeout=timeout)
     return WorkerStats(complete=stats.complete + jobs.complete, pruned=stats.pruned, failed=stats.failed + jobs.failed,
                        recycled=jobs.recycled)

@@ -62,6 +62,7 @@ def run_verdict(config: RunConfig, data: PreparedData, opened: OpenedStudy, cont
         parent_run_id=context.parent_run_id,
         console=console,
         run_jobs=runner,
+        models=runner.board.models,
     )
     return build_report(evaluation, trial_records(opened.study), study_name=opened.name, dataset=data.dataset.name)
 
@@ -95,7 +96,7 @@ class JobRunner:
 
     def _run(self, pending: int) -> None:
         from search.stages.trials import run_pool
-        from search.verdict import job_objective
+        from search.verdict import ModelSink, job_objective
 
         deadline = self.config.deadline
         remaining = None if deadline is None else deadline - time.time()
@@ -105,7 +106,9 @@ class JobRunner:
         if len(self.plans) <= 1 and (small or self.config.devices):
             from search.parallel import work
 
-            objective = job_objective(self.opened.builder, self.data.splits, self.context.train_config.devices)
+            sink = ModelSink(self.context.tracker, self.context.parent_run_id, self.data.splits, self.config.plugins,
+                             self.config.activations)
+            objective = job_objective(self.opened.builder, self.data.splits, self.context.train_config.devices, sink)
             work(self.board.study, objective, budgeted=True, storage=self.opened.storage, callbacks=[self.progress],
                  max_failures=self.config.max_failures, timeout=remaining)
         else:

@@ -15,6 +15,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
                        "selection_seeds", "train_with_seeds"],
         "jobs": ["USER_ATTR_JOB", "USER_ATTR_SCORES", "Job", "JobBoard", "job_objective", "train_job",
                  "verdict_study_name"],
+        "models": ["ModelSink"],
         "selection": ["best_trials", "choose", "configuration", "equal_effort", "top_candidates"],
         "report": ["build_report", "default_rope"],
         "glance": ["description", "headline", "ranking", "run_name", "verdict_metrics"],

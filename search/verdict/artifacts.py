@@ -15,7 +15,7 @@ from search.study import (
     summary_json,
     summary_markdown,
 )
-from search.verdict import plots
+from search.verdict import depth, plots
 from search.verdict.render import to_json, to_markdown
 
 _log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def study_plots(
     if report is not None:
         renderers["plots/verdict_scores.png"] = lambda: plots.verdict_scores_png(report)
         renderers["plots/activations.png"] = lambda: plots.activation_curves_png(report)
+        if depth.profiles(report):
+            renderers["plots/depth.png"] = lambda: depth.depth_png(report)
     files: dict[str, bytes] = {}
     for name, render in renderers.items():
         try:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from search.study import LATENCY_BATCH, primary_value
-from search.verdict.jobs import SCORE_FIELDS, Job, Scores, learned_params, train_job
+from search.verdict.jobs import SCORE_FIELDS, Job, Scores, diagnostics_of, learned_params, train_job
 from search.verdict.selection import choose, configuration, equal_effort, top_candidates
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 USER_ATTR_EVALUATION = "evaluation"
 RunJobs = Callable[[Sequence[Job]], Mapping[str, Scores]]  # runs the jobs; returns every one's scores by key
+REVIEWED = ("tuned", "default")  # the variants whose first seed is diagnosed and whose model is kept
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def train_with_seeds(
     """Train ``params`` once per seed under the plan's protocol, here and now; the test and validation
     scores, the inference latency and the epochs run per seed (see :func:`~search.verdict.jobs.train_job`)."""
     jobs = plan_jobs(plan, params, metric, seeds, redraw)
-    return gather([j.key for j in jobs], {j.key: train_job(j, builder, splits, plan.devices) for j in jobs})
+    return gather([j.key for j in jobs], {j.key: train_job(j, builder, splits, plan.devices)[0] for j in jobs})
 
 
 def plan_jobs(plan: EvaluationPlan, params: Mapping[str, Any], metric: str, seeds: Sequence[int] | None = None,
@@ -83,11 +84,13 @@ def plan_jobs(plan: EvaluationPlan, params: Mapping[str, Any], metric: str, seed
 
 def gather(keys: Sequence[str], results: Mapping[str, Scores]) -> dict[str, Any]:
     """Per-seed scores of one configuration, as lists in seed order, from its jobs' results; with the learned
-    activation parameters of its first seed where it has any (``learned``)."""
+    activation parameters (``learned``) and the network's diagnostics (``diagnostics``) of its first seed
+    where it has them."""
     gathered: dict[str, Any] = {name: [results[key][name] for key in keys] for name in SCORE_FIELDS}
-    learned = learned_params(results[keys[0]]) if keys else {}
-    if learned:
-        gathered["learned"] = learned
+    first = results[keys[0]] if keys else {}
+    for name, found in (("learned", learned_params(first)), ("diagnostics", diagnostics_of(first))):
+        if found:
+            gathered[name] = found
     return gathered
 
 
@@ -105,15 +108,17 @@ def evaluate_study(
     parent_run_id: str,
     console: Console,
     run_jobs: RunJobs,
+    models: Callable[[], Mapping[str, str]] = dict,
 ) -> dict[str, Any]:
     """Choose every family's configuration (see :mod:`search.verdict.selection`), retrain it and the Keras
     default (and SELU's plain variant) with the plan's seeds; store and return the evaluation record.
 
-    ``run_jobs`` runs the retrainings (and keeps each finished one, so that an interrupted verdict resumes)."""
+    ``run_jobs`` runs the retrainings (and keeps each finished one, so that an interrupted verdict resumes);
+    ``models()`` says where the jobs that kept their model logged it, by job key."""
     evaluator = _Evaluator(plan, metric, direction, console, run_jobs,
                            lambda family, variant, params, scores: tracker.log_evaluation(
                                experiment_id, parent_run_id, family=family, variant=variant, params=params,
-                               scores=scores, metric=metric))
+                               scores=scores, metric=metric), models)
     record = evaluator.record(splits.test_size)
     effort = equal_effort(study, families, plan.epochs)
     record["effort"] = {k: v for k, v in effort.items() if k != "candidates"}
@@ -144,9 +149,10 @@ class _Evaluator:
     """The jobs of one verdict, their results, and the record built from them."""
 
     def __init__(self, plan: EvaluationPlan, metric: str, direction: str, console: Console, run_jobs: RunJobs,
-                 log: Callable[[str, str, Mapping[str, Any], Mapping[str, list[float]]], None]) -> None:
+                 log: Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], None],
+                 models: Callable[[], Mapping[str, str]] = dict) -> None:
         self.plan, self.metric, self.higher, self.console = plan, metric, direction == "maximize", console
-        self.run_jobs, self.log = run_jobs, log
+        self.run_jobs, self.log, self.models = run_jobs, log, models
         self.results: dict[str, Scores] = {}
 
     def record(self, test_size: float) -> dict[str, Any]:
@@ -164,8 +170,12 @@ class _Evaluator:
         return record
 
     def jobs(self, family: str, variant: str, params: Mapping[str, Any], seeds: Sequence[int] | None = None) -> list[Job]:
-        """The plan's seeds re-draw the split (unless ``--fixed-split``); selection seeds never do."""
-        return plan_jobs(self.plan, params, self.metric, seeds, False if seeds is not None else None, family, variant)
+        """The plan's seeds re-draw the split (unless ``--fixed-split``); selection seeds never do. The first
+        seed of a family's tuned and default configurations is the reviewed one (diagnosed, model kept)."""
+        jobs = plan_jobs(self.plan, params, self.metric, seeds, False if seeds is not None else None, family, variant)
+        if jobs and seeds is None and variant in REVIEWED:
+            jobs[0] = replace(jobs[0], diagnose=True, keep_model=True)
+        return jobs
 
     def tuned_jobs(self, tuned: Mapping[str, dict[str, Any]], defaults: Mapping[str, Mapping[str, Any]]) -> list[Job]:
         """The chosen configurations' replicates (a family whose default won has them already), and the tuned
@@ -185,8 +195,12 @@ class _Evaluator:
     def scores(self, family: str, variant: str, params: Mapping[str, Any], seeds: Sequence[int] | None = None,
                log: bool = True) -> dict[str, list[float]]:
         """The finished jobs' scores of ``params`` over ``seeds`` (default: the plan's), logged to MLflow."""
-        scores = gather([j.key for j in self.jobs(family, variant, params, seeds)], self.results)
+        jobs = self.jobs(family, variant, params, seeds)
+        scores = gather([j.key for j in jobs], self.results)
         if log:
+            model = self.models().get(jobs[0].key) if jobs and variant in REVIEWED else None
+            if model is not None:
+                scores["model_uri"] = model
             self.log(family, variant, params, scores)
             finite = [s for s in scores["test"] if math.isfinite(s)]
             mean = statistics.fmean(finite) if finite else math.nan

@@ -68,6 +68,7 @@ def description(report: Mapping[str, Any]) -> str:
 
 
 def verdict_metrics(report: Mapping[str, Any]) -> dict[str, float]:
-    """``test.<family>``: each family's tuned mean test score, under names short enough to read as columns."""
-    return {f"test.{family}": mean for family, mean in ranked(report)}
+    """``test.<family>``: each family's tuned mean test score, under names short enough to read as columns,
+    rounded to what the table can show (the full values are the ``test_<metric>_tuned_mean.<family>``)."""
+    return {f"test.{family}": round(mean, 4) for family, mean in ranked(report)}
 

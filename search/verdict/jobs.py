@@ -34,6 +34,9 @@ USER_ATTR_KEY = "job_key"
 USER_ATTR_SCORES = "scores"
 SCORE_FIELDS = ("test", "val", "latency_s", "epochs_run")
 LEARNED = "|"  # scores' keys "|<layer>|<stat>" carry the learned activation parameters (PReLU's slopes)
+DIAGNOSTIC = "~"  # scores' keys "~<phase>~<stat>~<layer index>" carry the network's diagnostics through depth
+DIAGNOSED = ("mean", "std", "dead", "grad_norm")
+USER_ATTR_MODEL = "model_uri"  # where a job that kept its model logged it
 
 Scores = dict[str, float]  # one seed's test / val score, inference latency, epochs run (NaN: diverged)
 
@@ -52,6 +55,10 @@ class Job:
     metric: str
     family: str = ""
     variant: str = field(default="", compare=False)
+    # The family's reviewed retraining (first seed of its tuned and default configurations): also probe the
+    # network through depth, and log the trained model.
+    diagnose: bool = field(default=False, compare=False)
+    keep_model: bool = field(default=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -119,6 +126,14 @@ class JobBoard:
                 queued += 1
         return queued
 
+    def models(self) -> dict[str, str]:
+        """Where each finished job that kept its model logged it, by key."""
+        from optuna.trial import TrialState
+
+        return {t.user_attrs[USER_ATTR_KEY]: t.user_attrs[USER_ATTR_MODEL]
+                for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                if USER_ATTR_MODEL in t.user_attrs and USER_ATTR_KEY in t.user_attrs}
+
     def pending(self) -> int:
         """Jobs queued or running."""
         from optuna.trial import TrialState
@@ -132,24 +147,49 @@ class JobBoard:
         return str(failed[-1].user_attrs.get(USER_ATTR_FAIL_REASON, "no reason recorded"))[:200] if failed else "none"
 
 
-def train_job(job: Job, builder: Callable[[Any], Any], splits: Splits, devices: Sequence[str] | None = None) -> Scores:
-    """Train one job; a diverged training is a real outcome of its configuration: every score NaN."""
+ModelSink = Callable[[Job, Any, Scores], str | None]  # logs a job's trained model; returns where it went
+
+
+def train_job(job: Job, builder: Callable[[Any], Any], splits: Splits, devices: Sequence[str] | None = None,
+              sink: ModelSink | None = None) -> tuple[Scores, str | None]:
+    """Train one job; a diverged training is a real outcome of its configuration: every score NaN. Returns its
+    scores and, for a job that keeps its model (given a ``sink``), where the model was logged."""
     from search.study import DefaultHyperParameters
     from trainers import TrainConfig, TrainingError, redraw_train_val, train_model
 
     config = TrainConfig(epochs=job.epochs, batch_size=job.batch_size, seed=job.seed,
                          devices=tuple(devices) if devices else None, patience=job.patience)
     data = redraw_train_val(splits, job.seed) if job.redraw else splits
+    keep = job.keep_model and sink is not None
     try:
         result = train_model(lambda: builder(DefaultHyperParameters(fixed=job.params)), data, config,
-                             evaluate_test=True, latency_batch_size=LATENCY_BATCH, metric=job.metric)
+                             evaluate_test=True, latency_batch_size=LATENCY_BATCH, metric=job.metric,
+                             diagnostics=job.diagnose, keep_model=keep)
     except TrainingError:
-        return dict.fromkeys(SCORE_FIELDS, math.nan)
+        return dict.fromkeys(SCORE_FIELDS, math.nan), None
     scores = {"test": float(result.test_metrics[job.metric]), "val": float(result.val_metrics[job.metric]),  # type: ignore[index]
               "latency_s": float(result.latency_seconds), "epochs_run": float(result.epochs_run)}  # type: ignore[arg-type]
     scores.update({f"{LEARNED}{layer}{LEARNED}{stat}": value for layer, summary in result.learned.items()
                    for stat, value in summary.items()})
-    return scores
+    scores.update(flat_diagnostics(result.diagnostics))
+    return scores, (sink(job, result.model, scores) if keep and sink is not None else None)
+
+
+def flat_diagnostics(diagnostics: Mapping[str, Mapping[str, Any]]) -> Scores:
+    """``{phase: {stat: [per layer]}}`` as score keys ``~phase~stat~i`` (scores are flat and numeric)."""
+    return {f"{DIAGNOSTIC}{phase}{DIAGNOSTIC}{stat}{DIAGNOSTIC}{i}": float(value)
+            for phase, stats in diagnostics.items() for stat in DIAGNOSED for i, value in enumerate(stats.get(stat, ()))}
+
+
+def diagnostics_of(scores: Scores) -> dict[str, dict[str, list[float]]]:
+    """The diagnostics a job's scores carry (``train_job``): ``{phase: {stat: [per layer, from the input]}}``."""
+    found: dict[str, dict[str, dict[int, float]]] = {}
+    for key, value in scores.items():
+        if key.startswith(DIAGNOSTIC):
+            phase, stat, index = key[len(DIAGNOSTIC):].split(DIAGNOSTIC)
+            found.setdefault(phase, {}).setdefault(stat, {})[int(index)] = value
+    return {phase: {stat: [by_index[i] for i in sorted(by_index)] for stat, by_index in stats.items()}
+            for phase, stats in found.items()}
 
 
 def learned_params(scores: Scores) -> dict[str, dict[str, float]]:
@@ -162,9 +202,10 @@ def learned_params(scores: Scores) -> dict[str, dict[str, float]]:
     return learned
 
 
-def job_objective(builder: Callable[[Any], Any], splits: Splits,
-                  devices: Sequence[str] | None = None) -> Callable[[optuna.Trial], float]:
-    """The objective a worker runs on the verdict study: train the trial's job, store its scores on it.
+def job_objective(builder: Callable[[Any], Any], splits: Splits, devices: Sequence[str] | None = None,
+                  sink: ModelSink | None = None) -> Callable[[optuna.Trial], float]:
+    """The objective a worker runs on the verdict study: train the trial's job, store its scores on it (and
+    where ``sink`` logged its model, for a job that keeps it).
 
     The trial's value is the job's test score (0 when it diverged); the scores themselves are in its user
     attributes, where the verdict reads them."""
@@ -173,10 +214,12 @@ def job_objective(builder: Callable[[Any], Any], splits: Splits,
         job = Job.from_attr(trial.user_attrs[USER_ATTR_JOB])
         trial.set_user_attr(USER_ATTR_WORKER, f"{socket.gethostname()}:{os.getpid()}")
         try:
-            scores = train_job(job, builder, splits, devices)
+            scores, model_uri = train_job(job, builder, splits, devices, sink)
         except Exception as exc:
             trial.set_user_attr(USER_ATTR_FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
             raise
+        if model_uri is not None:
+            trial.set_user_attr(USER_ATTR_MODEL, model_uri)
         trial.set_user_attr(USER_ATTR_SCORES, scores)
         return scores["test"] if math.isfinite(scores["test"]) else 0.0
 

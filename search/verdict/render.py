@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from search.study import pareto_markdown
+from search.verdict import depth
 
 TABLE_HEADER = ["family", "tuned test {metric} (mean [95% CI])", "Keras default", "diverged",
                 "latency ms (default net)", "trials c/p/f"]
@@ -29,7 +30,7 @@ def summary_metrics(report: Mapping[str, Any]) -> dict[str, float]:
                     out[f"test_{metric}_{variant}_ci_high.{r['family']}"] = s["ci_high"]
         if r["latency_ms"] is not None:
             out[f"latency_ms.{r['family']}"] = r["latency_ms"]
-    return out
+    return {**out, **depth.depth_metrics(report)}
 
 
 def chain_line(report: Mapping[str, Any], which: str = "chain") -> str:
@@ -213,8 +214,21 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         lines += [pareto_markdown(report["pareto"], metric)]
     lines += _formulas(report)
     lines += _learned(report)
+    lines += depth.markdown(report)
+    lines += _models(report)
     lines += _definitions(report)
     return "\n".join(lines)
+
+
+def _models(report: Mapping[str, Any]) -> list[str]:
+    rows = [(r["family"], r["model_uri"]) for r in report["families"] if r.get("model_uri")]
+    if not rows:
+        return []
+    return ["## Models", "",
+            "Each family's tuned network as retrained with the first evaluation seed, logged with MLflow's Keras "
+            "flavour (with its signature). Reload one in any process with `search.load_model(URI)` "
+            "(add `tracking_uri=` for another store than MLflow's default).", "",
+            "| family | URI |", "|---|---|", *(f"| {family} | `{uri}` |" for family, uri in rows), ""]
 
 
 def to_json(report: Mapping[str, Any]) -> str:

@@ -198,6 +198,10 @@ def _family_rows(fams: Mapping[str, Any], records: Sequence[TrialRecord], direct
                 "tuned_val_score": t["val_score"] if t else None,
                 "tuned_params": t["params"] if t else None,
                 "learned": (t or entry["default"]).get("learned") or {},
+                # The reviewed retraining (first seed) of the tuned configuration: inside the network, and
+                # where its trained model was logged (the Keras default's when the family has no tuned one).
+                "diagnostics": (t or entry["default"]).get("diagnostics") or {},
+                "model_uri": (t or entry["default"]).get("model_uri"),
                 "formula": _formula(family, t["params"] if t else entry["default"]["params"]),
                 "default": _stats_dict(family, entry["default"]["test"]),
                 "default_params": entry["default"]["params"],

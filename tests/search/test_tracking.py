@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from search import tracking
 from search.links import ui_hint
-from search.tracking import Tracker, resolve_tracking_uri
+from search.tracking import Tracker, batches, resolve_tracking_uri
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_a_trial_ends_with_one_batch_and_one_close(tracker: Tracker, monkeypatch
 def test_batches_respect_mlflows_limits() -> None:
     from mlflow.entities import Metric, Param, RunTag
 
-    from search.tracking import _batches
+    from search.tracking.batches import _batches
 
     params = [Param(f"p{i}", "1") for i in range(150)]
     metrics = [Metric(f"m{i}", 1.0, 0, 0) for i in range(1500)]
@@ -187,11 +187,11 @@ def test_describe_renames_a_run_and_gives_it_a_description(tracker: Tracker) -> 
 
 
 def test_params_are_logged_as_values_not_python_reprs() -> None:
-    assert tracking._param_value(("relu",)) == '["relu"]'
-    assert tracking._param_value(["relu", "elu"]) == '["relu", "elu"]'
-    assert tracking._param_value({"a": 1}) == '{"a": 1}'
-    assert tracking._param_value("selu") == "selu" and tracking._param_value(0.5) == "0.5"
-    assert tracking._param_value(None) == "None"
+    assert batches._param_value(("relu",)) == '["relu"]'
+    assert batches._param_value(["relu", "elu"]) == '["relu", "elu"]'
+    assert batches._param_value({"a": 1}) == '{"a": 1}'
+    assert batches._param_value("selu") == "selu" and batches._param_value(0.5) == "0.5"
+    assert batches._param_value(None) == "None"
 
 
 def test_dataset_is_recorded_with_its_fingerprint_for_each_split(tracker: Tracker) -> None:
@@ -282,6 +282,6 @@ def test_an_evaluation_run_is_named_by_its_score_and_holds_its_mean(tracker: Tra
                                  scores={"test": [0.9, float("nan"), 0.8], "val": [0.85, 0.1, 0.8]}, metric="accuracy")
     got = tracker.client.get_run(run)
     assert got.info.run_name == "selu tuned: test accuracy 0.8500 over 2 seeds"  # the diverged seed is not a score
-    assert got.data.metrics["test_accuracy_mean"] == pytest.approx(0.85)
+    assert got.data.metrics["test_accuracy_mean"] == pytest.approx(0.85) and got.data.metrics["test.selu"] == 0.85
     assert [m.step for m in tracker.client.get_metric_history(run, "test_accuracy")] == [0, 1, 2]
     assert got.data.tags["mlflow.parentRunId"] == parent and got.data.tags["role"] == "evaluation"

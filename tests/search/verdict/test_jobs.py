@@ -41,15 +41,16 @@ def test_queueing_skips_finished_and_queued_jobs_and_a_failed_one_comes_back(boa
     assert jb.enqueue([job(1), job(2), job(1)]) == 2 and jb.enqueue([job(1)]) == 0 and jb.pending() == 2
     calls: list[int] = []
 
-    def fake_train(j: Job, *_: Any) -> dict[str, float]:
+    def fake_train(j: Job, *_: Any) -> tuple[dict[str, float], str | None]:
         calls.append(j.seed)
         if j.seed == 2:
             raise MemoryError("out of memory")
-        return {"test": 0.9, "val": 0.8, "latency_s": 0.001, "epochs_run": 2.0}
+        return {"test": 0.9, "val": 0.8, "latency_s": 0.001, "epochs_run": 2.0}, "runs:/r/models/x-tuned"
 
     monkeypatch.setattr(jobs, "train_job", fake_train)
     work(jb.study, job_objective(None, None), budgeted=True, storage=storage)  # type: ignore[arg-type]
     assert set(jb.finished()) == {job(1).key} and jb.finished()[job(1).key]["test"] == 0.9
+    assert jb.models() == {job(1).key: "runs:/r/models/x-tuned"}  # where the job that kept its model logged it
     assert "MemoryError: out of memory" in jb.last_failure()
     (done,) = jb.study.get_trials(states=(TrialState.COMPLETE,))
     assert done.user_attrs["worker"].endswith(f":{os.getpid()}")
@@ -68,7 +69,7 @@ def test_a_diverged_training_is_an_outcome_scored_nan_not_a_failure() -> None:
     register_family(ActivationFamily("nan_jobs_test", (), "he_normal", "diverges at once", factory=_nan_layer))
     splits = trainers.split_dataset(trainers.load_dataset("iris"), seed=0)
     builder = MLPBuilder(splits.input_shape, splits.n_outputs, splits.task, ("relu", "nan_jobs_test"))
-    diverged = jobs.train_job(Job({"activation": "nan_jobs_test"}, 1, True, 2, 32, None, "accuracy"), builder, splits)
+    diverged, _ = jobs.train_job(Job({"activation": "nan_jobs_test"}, 1, True, 2, 32, None, "accuracy"), builder, splits)
     assert set(diverged) == set(jobs.SCORE_FIELDS) and all(math.isnan(v) for v in diverged.values())
-    ok = jobs.train_job(job(1), builder, splits)
+    ok, _ = jobs.train_job(job(1), builder, splits)
     assert 0.0 <= ok["test"] <= 1.0 and ok["epochs_run"] == 2.0 and ok["latency_s"] > 0

@@ -1,14 +1,5 @@
-"""All MLflow I/O of the project. No other module imports ``mlflow``.
-
-The layout a person reviews in the MLflow UI: one experiment per dataset; one parent run per
-``search run`` invocation; under it one nested run per Optuna trial, holding every hyperparameter as a param,
-the per-epoch metrics, the final metrics and timings, and the tags ``family``, ``state``
-(complete / pruned / failed), ``optuna.study_name`` and ``optuna.trial_number``. The Optuna trial keeps the
-run id in its user attribute ``mlflow_run_id``.
-
-Everything goes through an explicit :class:`mlflow.tracking.MlflowClient` (no global "active run"), so the
-code behaves the same in one process or many, and metrics are sent in batches, never one call per value.
-"""
+"""The :class:`Tracker`: the runs of a study (experiment, parent, trials, evaluations) through an explicit
+:class:`~mlflow.tracking.MlflowClient`."""
 
 from __future__ import annotations
 
@@ -17,7 +8,7 @@ import math
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,28 +18,23 @@ from mlflow.tracking import MlflowClient
 
 from search.links import VIEW_KEY
 from search.locations import local_artifact_location
-
-TAG_STUDY = "optuna.study_name"
-TAG_TRIAL = "optuna.trial_number"
-TAG_STORAGE = "optuna.storage"
-TAG_FAMILY = "family"
-TAG_STATE = "state"
-TAG_COORDINATOR = "coordinator"  # host:pid of the `search run` process that owns a parent run
-TAG_FAIL_REASON = "fail_reason"
-TAG_PARENT = "mlflow.parentRunId"
-TAG_RUN_NAME = "mlflow.runName"
-TAG_ROLE = "role"  # study (the parent) | trial | evaluation
-TAG_NOTE = "mlflow.note.content"  # a run's description in the UI
-TAG_VERDICT = "verdict"  # the parent's verdict in one line (a column of the verdict view)
-# MLflow 3's UI opens an experiment in its GenAI view unless the experiment says it trains models.
-TAG_EXPERIMENT_KIND, EXPERIMENT_KIND = "mlflow.experimentKind", "custom_model_development"
-TAG_VIEW_PREFIX = "mlflow.sharedViewState."  # a shared view of the runs table (columns, order), by key
-
-RUN_STATUS = {"complete": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
-
-# MLflow's limits per log_batch call.
-_MAX_METRICS, _MAX_PARAMS, _MAX_TAGS, _MAX_ENTRIES = 1000, 100, 100, 1000
-_MAX_PARAM_CHARS = 6000
+from search.tracking.batches import _MAX_METRICS, MetricBuffer, _batches, _chunks, _param_value
+from search.tracking.tags import (
+    EXPERIMENT_KIND,
+    RUN_STATUS,
+    TAG_COORDINATOR,
+    TAG_EXPERIMENT_KIND,
+    TAG_FAIL_REASON,
+    TAG_FAMILY,
+    TAG_NOTE,
+    TAG_PARENT,
+    TAG_ROLE,
+    TAG_RUN_NAME,
+    TAG_STATE,
+    TAG_STUDY,
+    TAG_TRIAL,
+    TAG_VIEW_PREFIX,
+)
 
 
 def resolve_tracking_uri(explicit: str | None) -> str:
@@ -239,10 +225,11 @@ class Tracker:
         family: str,
         variant: str,
         params: Mapping[str, Any],
-        scores: Mapping[str, Sequence[float]],
+        scores: Mapping[str, Any],
         metric: str,
     ) -> str:
-        """One finished run per re-evaluated configuration: per-seed scores as steps (step i = seed i)."""
+        """One finished run per re-evaluated configuration: per-seed scores as steps (step i = seed i), the
+        first seed's diagnostics through depth, and the tag ``model_uri`` where its model was logged."""
         tags = {TAG_PARENT: parent_run_id, TAG_ROLE: "evaluation", TAG_FAMILY: family, "variant": variant}
         tests = [float(v) for v in scores.get("test", ()) if math.isfinite(v)]
         mean = statistics.fmean(tests) if tests else math.nan
@@ -258,12 +245,21 @@ class Tracker:
         ]
         if tests:  # the table shows a metric's last step: the mean is what the verdict compares
             metrics.append(Metric(f"test_{metric}_mean", mean, now, 0))
+            if family:  # the verdict view's column of the family, so that the nested rows read as the verdict
+                metrics.append(Metric(f"test.{family}", round(mean, 4), now, 0))
         learned = scores.get("learned") or {}  # first seed's learned activation parameters (PReLU's slopes)
         metrics += [Metric(f"learned.{layer}.{stat}", float(value), now, 0)
                     for layer, summary in learned.items() for stat, value in summary.items()]  # type: ignore[attr-defined]
+        # First seed's network through depth: one metric per phase and statistic, step = hidden layer (from
+        # the input), so the UI's chart of it is the profile through depth.
+        diagnostics = scores.get("diagnostics") or {}
+        metrics += [Metric(f"depth.{phase}.{stat}", float(value), now, layer)
+                    for phase, stats in diagnostics.items() for stat, values in stats.items()  # type: ignore[attr-defined]
+                    for layer, value in enumerate(values) if math.isfinite(value)]
         for chunk in _chunks(metrics, _MAX_METRICS):
             self.client.log_batch(run_id, metrics=chunk)
-        self._log(run_id, params=params)
+        model = scores.get("model_uri")
+        self._log(run_id, params=params, tags={"model_uri": str(model)} if model else {})
         self.client.set_terminated(run_id, status="FINISHED")
         return run_id
 
@@ -293,6 +289,12 @@ class Tracker:
                 else:
                     path.write_text(content, encoding="utf-8")
             self.client.log_artifacts(run_id, tmp)
+
+    def log_model(self, run_id: str, artifact_path: str, model: Any, example: Any, about: Mapping[str, Any]) -> str:
+        """A trained Keras model under ``artifact_path`` of ``run_id`` (see :mod:`search.tracking.models`)."""
+        from search.tracking.models import save_keras_model
+
+        return save_keras_model(self.client, run_id, artifact_path, model, example, about)
 
     def epoch_logger(self, run_id: str, flush_interval_s: float = 10.0) -> MetricBuffer:
         return MetricBuffer(self.client, run_id, flush_interval_s)
@@ -332,63 +334,3 @@ class Tracker:
         tag_list = [RunTag(k, str(v)) for k, v in tags.items()]
         for batch_params, batch_metrics, batch_tags in _batches(param_list, metric_list, tag_list):
             self.client.log_batch(run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags)
-
-
-class MetricBuffer:
-    """Per-epoch metrics, held back and sent in batches: at most one call per ``flush_interval_s``."""
-
-    def __init__(self, client: MlflowClient, run_id: str, flush_interval_s: float) -> None:
-        self._client = client
-        self._run_id = run_id
-        self._interval = flush_interval_s
-        self._pending: list[Metric] = []
-        self._last_flush = time.monotonic()
-
-    def add(self, step: int, values: Mapping[str, float]) -> None:
-        now = int(time.time() * 1000)
-        self._pending.extend(Metric(k, float(v), now, step) for k, v in values.items())
-        if time.monotonic() - self._last_flush >= self._interval:
-            self.flush()
-
-    def drain(self) -> list[Metric]:
-        """Hand over what is held back (to be sent with the run's final batch) and start afresh."""
-        pending, self._pending = self._pending, []
-        self._last_flush = time.monotonic()
-        return pending
-
-    def flush(self) -> None:
-        for chunk in _chunks(self._pending, _MAX_METRICS):
-            self._client.log_batch(self._run_id, metrics=chunk)
-        self._pending = []
-        self._last_flush = time.monotonic()
-
-
-def _batches(
-    params: list[Param], metrics: list[Metric], tags: list[RunTag]
-) -> Iterable[tuple[list[Param], list[Metric], list[RunTag]]]:
-    """Params, metrics and tags packed into as few ``log_batch`` calls as MLflow's limits allow (at most 100
-    params, 1,000 metrics, 100 tags and 1,000 entries in all per call)."""
-    params, metrics, tags = list(params), list(metrics), list(tags)
-    while params or metrics or tags:
-        batch_params, params = params[:_MAX_PARAMS], params[_MAX_PARAMS:]
-        batch_tags, tags = tags[:_MAX_TAGS], tags[_MAX_TAGS:]
-        room = min(_MAX_METRICS, _MAX_ENTRIES - len(batch_params) - len(batch_tags))
-        batch_metrics, metrics = metrics[:room], metrics[room:]
-        yield batch_params, batch_metrics, batch_tags
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _param_value(value: Any) -> str:
-    """A value as the UI shows it: strings as they are, sequences and mappings as JSON (``["relu", "elu"]``,
-    never a Python repr), the rest as ``str``."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, (list, tuple, dict)):
-        text = json.dumps(value, default=str)
-    else:
-        text = str(value)
-    return text[:_MAX_PARAM_CHARS]
