@@ -37,6 +37,7 @@ def finish(study: optuna.Study | None, parent: ParentRun, *, status: str, famili
         metrics.update(verdict_metrics(report))
     files = study_files(records, families=families, metric=metric, direction=direction, report=report,
                         trials_csv=_trials_csv(study))
+    files.update(importance_files(study, families))
     describe(parent, report, [f"best_val_{metric}.{row.family}" for row in rows if row.best_value is not None])
     parent.tracker.finish_parent(parent.run_id, status=status, metrics=metrics,
                                  tags={"trials.total": str(len(records))}, artifacts=files)
@@ -59,6 +60,24 @@ def describe(parent: ParentRun, report: Mapping[str, Any] | None, search_metrics
         parent.tracker.set_view(parent.experiment_id, columns)
     except Exception as exc:  # what the UI shows first must never cost the run its results
         logging.getLogger(__name__).warning("Could not describe the parent run: %s", exc)
+
+
+def importance_files(study: optuna.Study, families: Sequence[str]) -> dict[str, str | bytes]:
+    """``param_importances.json`` and its plot, for the families with enough trials to rank parameters."""
+    import json
+
+    from search.study import family_importances
+    from search.verdict import importances_png
+
+    importances = family_importances(study, families)
+    if not importances:
+        return {}
+    files: dict[str, str | bytes] = {"param_importances.json": json.dumps(importances, indent=2)}
+    try:
+        files["plots/param_importances.png"] = importances_png(importances)
+    except Exception as exc:
+        logging.getLogger(__name__).warning("Could not render the parameter importances: %s", exc)
+    return files
 
 
 def _trials_csv(study: optuna.Study) -> str | None:

@@ -16,6 +16,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
                   "USER_ATTR_EPOCHS_RUN", "USER_ATTR_PARENT_RUNS", "USER_ATTR_RUN_ID", "USER_ATTR_WORKER"],
         "objectives": ["LATENCY_BATCH", "OBJECTIVES", "check_objectives", "directions", "is_multi", "latency_value",
                        "parse_objectives", "primary_value"],
+        "importance": ["family_importances"],
         "pareto": ["pareto_front", "pareto_markdown", "pareto_summary"],
         "opening": ["open_study", "trial_records"],
         "hp": ["DefaultHyperParameters", "OptunaHyperParameters"],

@@ -22,7 +22,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "render": ["chain_line", "family_table_rows", "summary_metrics", "tuning_line", "variance_line"],
         "variance": ["decompose", "seed_and_split", "two_way"],
         "artifacts": ["study_files", "study_plots"],
-        "plots": ["figure_bytes", "pyplot"],
+        "plots": ["figure_bytes", "importances_png", "pyplot"],
         "tables": ["print_report"],
         "datasets": ["cross_dataset", "cross_dataset_markdown"],
         "rebuild": ["StoredStudy", "load_repeats", "load_report", "load_stored_study", "log_repeats", "print_repeats",

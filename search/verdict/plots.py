@@ -48,25 +48,47 @@ def family_scores_png(records: Sequence[TrialRecord], families: Sequence[str], m
 
 
 def optimization_history_png(records: Sequence[TrialRecord], metric: str, direction: str) -> bytes:
-    """Score per trial number and the best so far."""
+    """Score per trial number, one colour per family, and each family's best so far."""
     plt = pyplot()
 
     done = sorted((r for r in records if r.state == "complete" and r.value is not None), key=lambda r: r.number)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    if done:
-        xs = [r.number for r in done]
-        ys = [float(r.value) for r in done]  # type: ignore[arg-type]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for family in dict.fromkeys(r.family or "?" for r in done):
+        mine = [r for r in done if (r.family or "?") == family]
+        xs, ys = [r.number for r in mine], [float(r.value) for r in mine]  # type: ignore[arg-type]
         best, best_so_far = ys[0], []
         for y in ys:
             best = max(best, y) if direction == "maximize" else min(best, y)
             best_so_far.append(best)
-        ax.scatter(xs, ys, s=14, alpha=0.6, label="trial")
-        ax.step(xs, best_so_far, where="post", color="black", label="best so far")
-        ax.legend(loc="best")
+        (points,) = ax.plot(xs, ys, linestyle="none", marker="o", markersize=4, alpha=0.5)
+        ax.step(xs, best_so_far, where="post", color=points.get_color(), label=family)
+    if done:
+        ax.legend(loc="best", fontsize=8, title="best so far")
     ax.set_xlabel("trial")
     ax.set_ylabel(f"validation {metric}")
-    ax.set_title("Optimization history")
+    ax.set_title("Optimization history per family")
     ax.grid(alpha=0.3)
+    return figure_bytes(fig)
+
+
+def importances_png(importances: Mapping[str, Mapping[str, float]]) -> bytes:
+    """One horizontal bar chart per family: Optuna's parameter importances (fANOVA) within the family."""
+    plt = pyplot()
+
+    families = list(importances)
+    columns = min(3, len(families))
+    rows = -(-len(families) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 2.6 * rows), squeeze=False)
+    for ax, family in zip(axes.flat, families, strict=False):
+        names = list(importances[family])[::-1]
+        ax.barh(names, [importances[family][n] for n in names], color="tab:blue")
+        ax.set_title(family)
+        ax.set_xlim(0, 1)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in list(axes.flat)[len(families):]:
+        ax.axis("off")
+    fig.suptitle("Parameter importances within each family (fANOVA)")
+    fig.tight_layout()
     return figure_bytes(fig)
 
 
