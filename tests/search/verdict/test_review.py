@@ -97,3 +97,13 @@ def test_the_diagnostics_are_on_the_evaluation_runs_in_the_report_and_in_a_plot(
     assert parent.info.run_name.startswith(f"{STUDY} · digits: ") and "verdict" in parent.data.tags
     assert parent.data.params["families"] == '["relu", "selu", "shifted"]'
     assert "Géron's chain" in parent.data.tags["mlflow.note.content"]
+
+
+def test_trial_runs_hold_only_their_active_parameters(finished: tuple[Path, MlflowClient]) -> None:
+    _, client = finished
+    experiment = client.get_experiment_by_name("activation-search/digits").experiment_id
+    trials = client.search_runs([experiment], filter_string="tags.role = 'trial'", max_results=100)
+    by_family = {r.data.tags["family"]: r.data.params for r in trials}
+    assert "selu_combo" in by_family["selu"]  # SELU's combination switch: declared for, and active in, selu only
+    assert "selu_combo" not in by_family["relu"] and "selu_combo" not in by_family["shifted"]
+    assert by_family["relu"]["activation"] == "relu"
