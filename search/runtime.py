@@ -42,14 +42,20 @@ def is_alive_here(process: str) -> bool | None:
     host, _, pid = process.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return None
+    return pid_alive(int(pid))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine is alive; a zombie (dead, not yet reaped by its parent) is not:
+    a coordinator or lock holder killed while its own parent sleeps stays a zombie until that parent wakes."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # alive, another user's
         return True
     try:
         with open(f"/proc/{pid}/status") as status:
             return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
     except OSError:
-        return True
+        return True  # no /proc (macOS): kill(pid, 0) succeeded, so it is alive

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from search.errors import RunError, Terminated
 from search.locations import ENV_STORAGE  # the storage URL travels in the environment: it may hold a password
 from search.parallel.placement import WorkerPlan
+from search.runtime import pid_alive
 
 if TYPE_CHECKING:
     import optuna
@@ -141,7 +142,7 @@ def watch_coordinator(environ: dict[str, str] | None = None, interval_s: float =
     an orphan never trains on, and the next run's stale-trial check retries what it left. ``None`` outside
     a pool."""
     pid = (environ if environ is not None else os.environ).get(ENV_COORDINATOR)
-    if not pid or (os.getppid() != int(pid) and _alive(int(pid))):
+    if not pid or (os.getppid() != int(pid) and pid_alive(int(pid))):
         return None  # not a pool's worker (the variable inherited from elsewhere): nothing to watch
     # Its coordinator, or already gone (killed while this worker was still starting: watch to stop at once).
 
@@ -158,16 +159,6 @@ def watch_coordinator(environ: dict[str, str] | None = None, interval_s: float =
     thread = threading.Thread(target=watch, name="coordinator-watch", daemon=True)
     thread.start()
     return thread
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def _describe(code: int) -> str:

@@ -20,28 +20,11 @@ from typing import Any
 
 from search.errors import RunError, UsageError
 from search.locations import redact_url
+from search.runtime import pid_alive
 
 LOCK_PREFIX = "sweep-lock:"
 BEAT_S = 30.0
 STALE_S = 300.0
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return _not_a_zombie(pid)
-
-
-def _not_a_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
-    except OSError:
-        return True  # no /proc (macOS): kill(pid, 0) succeeded, so it is alive
 
 
 def holder_is_dead(holder: Mapping[str, Any], *, host: str, now: float, stale_s: float,
