@@ -13,6 +13,7 @@ Sequential and functional models Keras Tuner builders return); for others :func:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -101,7 +102,8 @@ def gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[li
 
 def diagnose(model: keras.Model, x: np.ndarray, y: np.ndarray) -> LayerStats | None:
     """The network's statistics through depth on the probe ``(x, y)``; ``None`` when the model's layers have
-    no symbolic outputs (a subclassed model) or it has no hidden activation."""
+    no symbolic outputs (a subclassed model), it has no hidden activation, or probing it failed (a warning:
+    a diagnostic must never cost a training its result)."""
     try:
         layers = hidden_activations(model)
         if not layers:
@@ -109,6 +111,15 @@ def diagnose(model: keras.Model, x: np.ndarray, y: np.ndarray) -> LayerStats | N
         probe = keras.Model(model.inputs, [layer.output for layer in layers])
     except (AttributeError, ValueError, TypeError):
         return None
+    try:
+        return _measure(model, probe, layers, x, y)
+    except Exception as exc:
+        warnings.warn(f"Could not probe {model.name} through depth: {type(exc).__name__}: {exc}", stacklevel=2)
+        return None
+
+
+def _measure(model: keras.Model, probe: keras.Model, layers: Sequence[keras.layers.Layer], x: np.ndarray,
+             y: np.ndarray) -> LayerStats:
     outputs = probe(x, training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     means, stds, dead = activation_stats([keras.ops.convert_to_numpy(o) for o in outputs])

@@ -156,4 +156,5 @@ def trend_png(comparison: Mapping[str, Any]) -> bytes:
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"Nightly trend up to {comparison['date']}")
+    fig.tight_layout()  # the title above the panels' own, and the y labels clear of the neighbouring panel
     return figure_bytes(fig)

@@ -233,7 +233,9 @@ class Tracker:
         tags = {TAG_PARENT: parent_run_id, TAG_ROLE: "evaluation", TAG_FAMILY: family, "variant": variant}
         tests = [float(v) for v in scores.get("test", ()) if math.isfinite(v)]
         mean = statistics.fmean(tests) if tests else math.nan
-        name = f"{family} {variant}: test {metric} {mean:.4f} over {len(tests)} seed{'s' * (len(tests) != 1)}"
+        total = len(scores.get("test", ()))
+        seeds = f"{len(tests)} seed{'s' * (len(tests) != 1)}" if len(tests) == total else f"{len(tests)} of {total} seeds"
+        name = f"{family} {variant}: test {metric} {mean:.4f} over {seeds}"
         run_id = self.client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
         now = int(time.time() * 1000)
         names = {"test": f"test_{metric}", "val": f"val_{metric}", "latency_s": "latency_s"}

@@ -120,3 +120,18 @@ def test_a_subclassed_model_cannot_be_probed_and_says_so_with_none() -> None:
     model(np.zeros((1, 3), "float32"))
     model.compile(loss="mse")
     assert diagnose(model, np.zeros((4, 3), "float32"), np.zeros((4, 2), "float32")) is None
+
+
+def test_a_probe_that_fails_is_a_warning_and_never_costs_the_training_its_result(
+    monkeypatch: pytest.MonkeyPatch, texture: trainers.Splits
+) -> None:
+    from trainers import _diagnostics
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("no gradients in this context")
+
+    monkeypatch.setattr(_diagnostics, "gradient_norms", broken)
+    build = lambda: deep_mlp("relu", texture.input_shape[0], texture.n_classes)  # noqa: E731
+    with pytest.warns(UserWarning, match="Could not probe .* RuntimeError: no gradients in this context"):
+        result = train_model(build, texture, TrainConfig(epochs=1, batch_size=256, seed=0), diagnostics=True)
+    assert result.diagnostics == {} and result.val_metrics["accuracy"] > 0 and result.model is None
