@@ -94,6 +94,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     scale.add_argument("--gpus-per-trial", type=non_negative_int, default=None,
                        help="GPUs each worker gets (pinned with CUDA_VISIBLE_DEVICES); 2+ trains under "
                             "MirroredStrategy; 0 = CPU (default: 1 when GPUs are visible, else 0)")
+    scale.add_argument("--trials-per-gpu", type=positive_int, default=1,
+                       help="workers sharing each GPU (each GPU group with --gpus-per-trial 2+), their memory "
+                            "growing on demand: small models leave a GPU mostly idle")
     scale.add_argument("--recycle-after", type=positive_int, default=DEFAULTS.recycle_after,
                        help="replace a worker process by a fresh one after this many trials (TensorFlow never gives "
                             "back the ≈5 MB each trained model leaves behind)")
@@ -255,7 +258,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         metric=args.metric, rope=args.rope, fixed_split=args.fixed_split,
         select_top=args.select_top, select_seeds=args.select_seeds, repeats=args.repeats, task=args.task,
         impute=args.impute, workers=args.workers,
-        gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures, recycle_after=args.recycle_after,
+        gpus_per_trial=args.gpus_per_trial, trials_per_gpu=args.trials_per_gpu, max_failures=args.max_failures, recycle_after=args.recycle_after,
         heartbeat=args.heartbeat, grace=args.grace,
     )  # fmt: skip
 

@@ -18,11 +18,14 @@ class WorkerPlan:
     index: int
     gpus: tuple[str, ...] = ()  # CUDA_VISIBLE_DEVICES of this worker; () on a CPU
     threads: int | None = None  # TensorFlow intra-op threads (CPU workers); None: TensorFlow's default
+    shares_gpu: bool = False  # other workers train on the same GPUs (--trials-per-gpu 2+): memory grows on demand
 
     def env(self, base: Mapping[str, str]) -> dict[str, str]:
         env = dict(base)
         if self.gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(self.gpus)
+            if self.shares_gpu:  # else TensorFlow maps nearly all GPU memory in the first worker
+                env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
         elif self.threads is not None:
             env["CUDA_VISIBLE_DEVICES"] = env.get("CUDA_VISIBLE_DEVICES", "")
             for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
@@ -52,37 +55,49 @@ def plan_workers(
     gpus_per_trial: int | None,
     cpu_count: int,
     memory_bytes: int | None,
+    trials_per_gpu: int = 1,
 ) -> list[WorkerPlan]:
     """Which workers to start, and what each gets.
 
-    With G visible GPUs and K GPUs per trial (default 1): G // K workers (or ``requested``, if it fits), worker
-    i pinned to GPUs ``[i*K, (i+1)*K)``; a worker with K >= 2 trains under ``MirroredStrategy``. On a CPU:
-    ``requested`` workers (default: as many as there are cores and 2 GiB of available memory each), each with
-    an equal share of the cores as TensorFlow threads.
+    With G visible GPUs, K GPUs per trial (default 1) and T trials per GPU (default 1): (G // K) * T workers
+    (or ``requested``, if it fits), worker i pinned to GPU group g = i mod (G // K), ``[g*K, (g+1)*K)``; a
+    worker with K >= 2 trains under ``MirroredStrategy``; with T >= 2 the T workers of a group share it, their
+    GPU memory growing on demand. On a CPU: ``requested`` workers (default: as many as there are cores and 2 GiB of
+    available memory each), each with an equal share of the cores as TensorFlow threads.
     """
     if requested is not None and requested < 1:
         raise UsageError(f"--workers must be at least 1, but got {requested}.")
     if gpus_per_trial is not None and gpus_per_trial < 0:
         raise UsageError(f"--gpus-per-trial must be 0 (CPU) or more, but got {gpus_per_trial}.")
+    if trials_per_gpu < 1:
+        raise UsageError(f"--trials-per-gpu must be at least 1, but got {trials_per_gpu}.")
     if gpus and gpus_per_trial != 0:
-        k = gpus_per_trial or 1
-        if k > len(gpus):
-            raise UsageError(f"--gpus-per-trial {k}, but only {len(gpus)} GPU(s) are visible ({','.join(gpus)}).")
-        most = len(gpus) // k
-        n = requested or most
-        if n > most:
-            raise UsageError(
-                f"--workers {n} with --gpus-per-trial {k} needs {n * k} GPUs, but {len(gpus)} are visible."
-            )
-        return [WorkerPlan(i, tuple(gpus[i * k : (i + 1) * k])) for i in range(n)]
+        return _gpu_plans(requested, gpus, gpus_per_trial or 1, trials_per_gpu)
     if gpus_per_trial:
         raise UsageError(f"--gpus-per-trial {gpus_per_trial}, but no GPU is visible (CUDA_VISIBLE_DEVICES, nvidia-smi).")
+    if trials_per_gpu > 1:
+        raise UsageError(f"--trials-per-gpu {trials_per_gpu}, but no GPU is visible (CUDA_VISIBLE_DEVICES, nvidia-smi).")
     cores = max(1, cpu_count)
     fits = cores if memory_bytes is None else max(1, min(cores, memory_bytes // WORKER_MEMORY_BYTES))
     n = requested or fits
     if n == 1:
         return [WorkerPlan(0)]
     return [WorkerPlan(i, (), max(1, cores // n)) for i in range(n)]
+
+
+def _gpu_plans(requested: int | None, gpus: Sequence[str], k: int, per_gpu: int) -> list[WorkerPlan]:
+    if k > len(gpus):
+        raise UsageError(f"--gpus-per-trial {k}, but only {len(gpus)} GPU(s) are visible ({','.join(gpus)}).")
+    groups = len(gpus) // k
+    most = groups * per_gpu
+    n = requested or most
+    if n > most:
+        sharing = f" and --trials-per-gpu {per_gpu}" if per_gpu > 1 else ""
+        raise UsageError(f"--workers {n} with --gpus-per-trial {k}{sharing} needs {-(-n // per_gpu) * k} GPUs, but "
+                         f"{len(gpus)} are visible.")
+    # Round robin over the groups, so that fewer workers than fit still spread over every GPU.
+    return [WorkerPlan(i, tuple(gpus[(i % groups) * k : (i % groups + 1) * k]), shares_gpu=per_gpu > 1)
+            for i in range(n)]
 
 
 def _nvidia_smi() -> str | None:

@@ -49,6 +49,7 @@ class RunConfig:
     repeats: int = 1  # independent runs (--seed, --seed+1, ...: other outer splits and searches), pooled
     workers: int | None = 1  # None: what fits the machine (GPUs / gpus_per_trial, else cores and memory)
     gpus_per_trial: int | None = None  # None: 1 when GPUs are visible
+    trials_per_gpu: int = 1  # workers sharing each GPU (group): small models cannot keep a GPU busy alone
     max_failures: int = 5  # stop after this many failed trials in a row
     heartbeat: int = 10  # seconds between a running trial's heartbeats
     grace: int = 90  # seconds without a heartbeat after which a trial's worker is declared dead (> retry + heartbeat)

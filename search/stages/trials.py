@@ -39,6 +39,7 @@ def plan_workers(config: RunConfig) -> list[WorkerPlan]:
         gpus_per_trial=config.gpus_per_trial,
         cpu_count=os.cpu_count() or 1,
         memory_bytes=trainers.available_memory(),
+        trials_per_gpu=config.trials_per_gpu,
     )
     if config.devices:
         try:

@@ -65,6 +65,8 @@ class RunSettings(_Strict):
     pruner: Pruner | None = None
     objectives: list[Literal["metric", "latency"]] | None = None
     workers: int | None = Field(default=None, ge=1, le=1024)
+    gpus_per_trial: int | None = Field(default=None, ge=0, le=64)  # GPUs per worker (2+: MirroredStrategy)
+    trials_per_gpu: int | None = Field(default=None, ge=1, le=64)  # workers sharing each GPU
     seed: int | None = None
     plugins: list[str] | None = None
     activations: list[str] | None = None

@@ -203,3 +203,21 @@ def test_a_worker_whose_coordinator_died_before_it_started_watching_stops_too(tm
     finally:
         late.kill()
     assert "SIGTERM swallowed" in log.read_text()
+
+
+def test_several_trials_share_each_gpu_with_memory_growing_on_demand() -> None:
+    plans = plan_workers(requested=None, gpus=("0", "1"), gpus_per_trial=None, cpu_count=16, memory_bytes=None,
+                         trials_per_gpu=3)
+    assert [p.gpus for p in plans] == [("0",), ("1",)] * 3  # round robin: 3 workers on each GPU
+    assert all(p.env({})["TF_FORCE_GPU_ALLOW_GROWTH"] == "true" and p.env({})["CUDA_VISIBLE_DEVICES"] in "01"
+               for p in plans)
+    pairs = plan_workers(requested=3, gpus=("0", "1", "2", "3"), gpus_per_trial=2, cpu_count=16, memory_bytes=None,
+                         trials_per_gpu=2)
+    assert [p.gpus for p in pairs] == [("0", "1"), ("2", "3"), ("0", "1")]
+    alone = plan_workers(requested=None, gpus=("0",), gpus_per_trial=None, cpu_count=16, memory_bytes=None)
+    assert "TF_FORCE_GPU_ALLOW_GROWTH" not in alone[0].env({})  # one worker per GPU: TensorFlow's default
+    with pytest.raises(UsageError, match=r"--workers 7 with --gpus-per-trial 1 and --trials-per-gpu 3 needs 3 GPUs"):
+        plan_workers(requested=7, gpus=("0", "1"), gpus_per_trial=None, cpu_count=16, memory_bytes=None,
+                     trials_per_gpu=3)
+    with pytest.raises(UsageError, match=r"--trials-per-gpu 2, but no GPU is visible"):
+        plan_workers(requested=None, gpus=(), gpus_per_trial=None, cpu_count=16, memory_bytes=None, trials_per_gpu=2)
