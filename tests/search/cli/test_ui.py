@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from search.cli import main
-from search.cli.ui import is_loopback, store_uri
+from search.cli.ui import is_loopback, server_command, store_uri
 
 
 def test_a_missing_store_or_a_tracking_server_is_one_line_and_exit_2(
@@ -50,3 +50,11 @@ def test_another_host_than_loopback_is_warned_about_and_a_busy_port_refused(
     err = capsys.readouterr().err
     assert err.startswith("warning: --host 0.0.0.0 is not a loopback address: anyone who can reach this machine")
     assert f"error: Cannot listen on 0.0.0.0:{port}" in err and "pass another --port" in err
+
+
+def test_the_store_reaches_mlflow_through_the_environment_not_the_command_line() -> None:
+    uri = "postgresql://mlflow:s3cret@db.internal/mlflow"
+    argv, env = server_command(uri, "127.0.0.1", 5055)
+    assert not any("s3cret" in part for part in argv)  # `ps` shows argv to every user of the machine
+    assert env["MLFLOW_BACKEND_STORE_URI"] == uri and env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+    assert argv[1:4] == ["-m", "mlflow", "ui"] and argv[argv.index("--port") + 1] == "5055"
