@@ -68,7 +68,10 @@ def test_run_then_resume_as_a_real_subprocess(tmp_path: Path) -> None:
     first = run_cli(tmp_path, "--dataset", "iris", "--families", "relu,tanh", "--trials", "2", "--epochs", "2",
                     "--study", "iris-test", "--seeds", "0")
     assert first.returncode == 0, first.stderr
-    assert "relu" in first.stdout and "tanh" in first.stdout and "mlflow ui --backend-store-uri" in first.stdout
+    assert "relu" in first.stdout and "tanh" in first.stdout
+    # The store is the default one of the working directory: `search ui` needs no flag to open its verdict view.
+    assert "Review it: python -m search ui   then open http://127.0.0.1:5000/#/experiments/1/runs?workflowType=" \
+           "machine_learning&viewStateShareKey=verdict" in first.stdout
     assert "trial    0" in first.stderr  # progress lines
     assert check_study_matches_mlflow(tmp_path, "iris-test", "activation-search/iris").__len__() == 1
 
