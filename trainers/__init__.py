@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from trainers._config import TrainConfig, TrainResult, primary_metric
 from trainers._dataset import TASKS, Dataset
 from trainers._errors import DataError, NonFiniteLossError, TrainingError
+from trainers._leaks import freeze_survivors, release_memory
 from trainers._load import (
     BUNDLED_DATASETS,
     DATASET_PREFIXES,
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "available_memory",
+    "freeze_survivors",
+    "release_memory",
     "BUNDLED_DATASETS",
     "DATASET_PREFIXES",
     "KERAS_DATASETS",

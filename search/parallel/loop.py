@@ -72,8 +72,9 @@ def work(
         timeout: Stop starting new trials after this many seconds, and before then, once the time left is
             shorter than this worker's median trial so far: no trial starts that is not expected to finish.
         max_failures: Stop with :class:`TooManyFailures` after this many failed trials in a row.
-        max_trials: Return after this many trials (``stats.recycled``) so that a fresh process can take over:
-            TensorFlow keeps ≈ 5 MB per trained model that it never gives back.
+        max_trials: Return after this many trials (``stats.recycled``) so that a fresh process can take over
+            (memory stays flat without it: after every trial the worker collects the trial's garbage and trims
+            the heap, see ``trainers.release_memory``).
 
     Raises:
         TooManyFailures: see ``max_failures``.
@@ -81,6 +82,9 @@ def work(
     """
     from optuna.trial import TrialState
 
+    import trainers
+
+    trainers.freeze_survivors()  # what the process holds now lives as long as it: later collections skip it
     stats = WorkerStats()
     deadline = None if timeout is None else time.monotonic() + timeout
     count = _counter(stats, max_failures=max_failures, max_trials=max_trials, deadline=deadline)
@@ -92,7 +96,7 @@ def work(
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= stats.expected_s():
                 break
-            _optimize(study, objective, remaining, [*callbacks, count])
+            _optimize(study, objective, remaining, [*callbacks, count, _release])
             if stats.consecutive_failures >= max_failures:
                 raise TooManyFailures(
                     f"{stats.consecutive_failures} trials in a row failed (the last: "
@@ -140,6 +144,13 @@ def _counter(stats: WorkerStats, *, max_failures: int, max_trials: int | None,
             study.stop()
 
     return count
+
+
+def _release(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """After each trial: free what it left behind, so that the worker's memory stays flat."""
+    import trainers
+
+    trainers.release_memory()
 
 
 def _optimize(study: optuna.Study, objective: Callable[[optuna.Trial], float], remaining: float | None,

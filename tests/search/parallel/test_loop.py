@@ -1,8 +1,11 @@
-"""The worker loop's time budget: no trial starts that is not expected to finish before it ends."""
+"""The worker loop: its time budget (no trial starts that is not expected to finish before it ends) and its
+memory (every trial's garbage freed before the next starts)."""
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from pathlib import Path
 
 import optuna
@@ -30,3 +33,34 @@ def test_a_timed_worker_starts_no_trial_its_median_says_would_overrun(tmp_path: 
     assert stats.complete == 2, stats
     assert elapsed < 2.5 * TRIAL_S + 0.5, elapsed
     assert len(stats.durations) == 2 and stats.expected_s() >= TRIAL_S
+
+
+class _Cycle:
+    """A trained Keras model's shape, in small: objects that only a full collection frees."""
+
+    def __init__(self) -> None:
+        self.me = self
+        self.payload = bytearray(1 << 20)
+
+
+def test_a_worker_frees_each_trials_reference_cycles_before_the_next(tmp_path: Path) -> None:
+    storage = open_storage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=None, grace_period=None)
+    study = optuna.create_study(study_name="cycles", storage=storage)
+    for _ in range(4):
+        study.enqueue_trial({})
+    alive: list[int] = []  # before each trial: how many earlier trials' cycles still exist
+    refs: list[weakref.ref[_Cycle]] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        alive.append(sum(ref() is not None for ref in refs))
+        refs.append(weakref.ref(_Cycle()))  # garbage at once, but only a collection can tell
+        return 0.0
+
+    gc.disable()  # Python's own collections, which run when they like, must not do the work
+    try:
+        work(study, objective, budgeted=True, storage=storage)
+    finally:
+        gc.enable()
+    assert alive == [0, 0, 0, 0]  # before: [0, 1, 2, 3], freed only whenever Python collected on its own
+    assert all(ref() is None for ref in refs)
+    assert gc.get_freeze_count() > 0  # the worker's long-lived objects are exempt from those collections
