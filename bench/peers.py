@@ -1,31 +1,36 @@
 """This tool against Keras Tuner and a hand-written Optuna + MLflow script: ``python -m bench.peers``.
 
 Every contender drives the same ``build(hp)`` builder (``spaces.builder_for``: the MLP over the six families of
-the heuristic) on the same real data and the same train/validation split (``trainers.split_dataset``, seed 0),
-with the same epochs per trial, batch size and number of trials:
+the heuristic) on the same real data and, per seed, the same train/validation split (``trainers.split_dataset``)
+with the same epochs per trial and batch size, for the same wall-clock budget from its process' launch:
 
-- ``activation-search``: ``python -m search run --seeds 0`` (the search only; the verdict is extra work the
-  others do not do), ``--workers auto`` (its default) and ``--workers 1``;
-- ``keras-tuner RandomSearch``: ``max_trials`` = the same number of trials;
-- ``keras-tuner Hyperband``: ``max_epochs`` = the same epochs, ``factor=3``, one iteration (it decides its own
-  number of trials and epochs per trial: that is what Hyperband is);
-- ``optuna + MLflowCallback``: what a user writes without this tool: ``study.optimize`` with TPE, a
+- ``activation-search``: ``python -m search run --seeds 0 --seed S`` (the search only; the verdict is extra work
+  the others do not do), ``--workers auto`` (its default); ``--workers 1`` on request;
+- ``keras-tuner Hyperband``: ``max_epochs`` = the same epochs, ``factor=3``, one iteration, ``seed=S`` (it
+  decides its own number of trials and epochs per trial: that is what Hyperband is); RandomSearch on request;
+- ``optuna + MLflowCallback``: what a user writes without this tool: ``study.optimize`` with TPE (seed S), a
   ``MedianPruner`` fed by optuna-integration's ``TFKerasPruningCallback``, ``MLflowCallback`` logging each
   trial to a local SQLite MLflow store, and a 40-line ``hp`` adapter so the same builder runs.
 
-Each contender runs in a fresh process; every finished trial is stamped with the wall clock, so times count
-from the process' launch (imports and data loading included). A trial's score is its validation accuracy
-after its last epoch (for Keras Tuner ``trial.metrics``' last value, not its best epoch; pruned trials have
-none). Reported: wall time, trials, best validation accuracy, and the time each needed to get within
-``--within`` (0.5 points) of the best score any contender reached. Target: this tool's time to target at most
-half of Hyperband's.
+Each seed S (``--seeds``, at least 5 for a median with a spread) is one block: every contender searches split S
+with search seed S, in a fresh process, stopped (SIGTERM to its process group) when ``--budget`` seconds have
+passed since its launch; every finished trial is stamped with the wall clock (imports and data loading count).
+A trial's score is its validation accuracy after its last epoch (for Keras Tuner ``trial.metrics``' last
+value, not its best epoch; pruned trials have none). Per seed: the time each contender needed to get within
+``--within`` (0.5 points) of the best score any contender reached on that split, and its best score after each
+of ``--marks`` seconds. Reported: medians and ranges over the seeds, and per-seed ratios of time to target.
+Targets: ≤ 0.5 × Hyperband's and ≤ 0.7 × the Optuna script's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import signal
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,28 +40,28 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import (
-    DEFAULT_DATASET,
     FAMILIES,
     ROOT,
     dataset_path,
     load_study,
-    run_timed,
     search_argv,
     write_results,
 )
 
 CONTENDERS = ("activation-search", "activation-search --workers 1", "keras-tuner RandomSearch",
               "keras-tuner Hyperband", "optuna + MLflowCallback")
+DEFAULT_CONTENDERS = ("activation-search", "keras-tuner Hyperband", "optuna + MLflowCallback")  # the targets'
+TARGETS = {"keras-tuner Hyperband": 0.5, "optuna + MLflowCallback": 0.7}  # time to target, ours ÷ theirs
 
 
 # --------------------------------------------------------------------------------------------- contenders
 
 
-def _splits_and_builder(dataset: str, families: str) -> tuple[Any, Any]:
+def _splits_and_builder(dataset: str, families: str, seed: int) -> tuple[Any, Any]:
     import trainers
     from spaces import builder_for
 
-    splits = trainers.split_dataset(trainers.load_dataset(dataset), seed=0)
+    splits = trainers.split_dataset(trainers.load_dataset(dataset), seed=seed)
     return splits, builder_for(splits.input_shape, splits.n_outputs, splits.task, tuple(families.split(",")))
 
 
@@ -74,7 +79,7 @@ class _Events:
 def _keras_tuner(kind: str, args: argparse.Namespace, events: _Events, work: Path) -> None:
     import keras_tuner as kt
 
-    splits, builder = _splits_and_builder(args.dataset, args.families)
+    splits, builder = _splits_and_builder(args.dataset, args.families, args.seed)
 
     def record(trial: Any) -> None:
         history = trial.metrics.get_history("val_accuracy") if trial.metrics.exists("val_accuracy") else []
@@ -88,7 +93,7 @@ def _keras_tuner(kind: str, args: argparse.Namespace, events: _Events, work: Pat
             super().on_trial_end(trial)  # type: ignore[misc]
             record(trial)
 
-    common = {"objective": "val_accuracy", "seed": 0, "directory": str(work), "project_name": kind,
+    common = {"objective": "val_accuracy", "seed": args.seed, "directory": str(work), "project_name": kind,
               "overwrite": True}
     if kind == "random":
         tuner = type("TimedRandomSearch", (Timed, kt.RandomSearch), {})(builder, max_trials=args.n_trials, **common)
@@ -153,7 +158,7 @@ def _optuna_script(args: argparse.Namespace, events: _Events, work: Path) -> Non
 
     warnings.filterwarnings("ignore", category=FutureWarning)  # MLflowCallback is deprecated in Optuna 5
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    splits, builder = _splits_and_builder(args.dataset, args.families)
+    splits, builder = _splits_and_builder(args.dataset, args.families, args.seed)
 
     def objective(trial: optuna.Trial) -> float:
         keras.backend.clear_session()
@@ -171,7 +176,7 @@ def _optuna_script(args: argparse.Namespace, events: _Events, work: Path) -> Non
 
     study = optuna.create_study(direction="maximize", study_name="script",
                                 storage=f"sqlite:///{work / 'optuna.db'}",
-                                sampler=optuna.samplers.TPESampler(seed=0), pruner=optuna.pruners.MedianPruner())
+                                sampler=optuna.samplers.TPESampler(seed=args.seed), pruner=optuna.pruners.MedianPruner())
     mlflc = MLflowCallback(tracking_uri=f"sqlite:///{work / 'mlflow.db'}", metric_name="val_accuracy")
     study.optimize(objective, n_trials=args.n_trials, callbacks=[mlflc], catch=(Exception,))
 
@@ -191,15 +196,39 @@ def _contender(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------------------- orchestration
 
 
-def run_contender(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def _run_for(argv: list[str], cwd: Path, budget_s: float) -> float:
+    """Run ``argv`` until it ends or ``budget_s`` have passed (then SIGTERM to its process group, SIGKILL after
+    60 s); returns the wall clock at launch."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    launched = time.time()
+    with open(cwd / "stderr.log", "w") as stderr:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+                                start_new_session=True)
+        try:
+            proc.wait(timeout=budget_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    if proc.returncode not in (0, -signal.SIGTERM, 128 + signal.SIGTERM, 130, 143) and time.time() - launched < budget_s:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {(cwd / 'stderr.log').read_text()[-3000:]}")
+    return launched
+
+
+def run_contender(name: str, args: argparse.Namespace, seed: int, work: Path) -> dict[str, Any]:
+    """One contender on the split and search seed ``seed``, for ``args.budget`` seconds from its launch."""
     work.mkdir(parents=True)
     if name.startswith("activation-search"):
         workers = "1" if name.endswith("--workers 1") else "auto"
-        per_family = args.n_trials // len(args.families.split(","))
+        per_family = max(1, args.n_trials // len(args.families.split(",")))
         argv = search_argv(["--dataset", args.dataset, "--families", args.families, "--trials", str(per_family),
                             "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--metric", "accuracy",
-                            "--seeds", "0", "--workers", workers, "--study", "peers"], work)
-        launched, wall, _ = run_timed(argv, work)
+                            "--seeds", "0", "--seed", str(seed), "--workers", workers, "--study", "peers"], work)
+        launched = _run_for(argv, work, args.budget)
         study = load_study(work, "peers")
         events = [{"t": t.datetime_complete.timestamp(), "score": t.value if t.state.name == "COMPLETE" else None,
                    "epochs": len(t.intermediate_values)}
@@ -207,14 +236,15 @@ def run_contender(name: str, args: argparse.Namespace, work: Path) -> dict[str, 
     else:
         argv = [sys.executable, "-m", "bench.peers", "--contender", name, "--work", str(work), "--dataset",
                 args.dataset, "--families", args.families, "--n-trials", str(args.n_trials), "--epochs",
-                str(args.epochs), "--batch-size", str(args.batch_size)]
-        launched, wall, _ = run_timed(argv, ROOT)
-        events = [json.loads(line) for line in (work / "events.jsonl").read_text().splitlines()]
-    events.sort(key=lambda e: e["t"])
+                str(args.epochs), "--batch-size", str(args.batch_size), "--seed", str(seed)]
+        launched = _run_for(argv, ROOT, args.budget)
+        path = work / "events.jsonl"
+        events = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     for event in events:
         event["elapsed_s"] = event.pop("t") - launched
+    events = sorted((e for e in events if e["elapsed_s"] <= args.budget), key=lambda e: e["elapsed_s"])
     scores = [e["score"] for e in events if e["score"] is not None]
-    return {"contender": name, "wall_s": wall, "trials": len(events), "scored_trials": len(scores),
+    return {"contender": name, "seed": seed, "trials": len(events), "scored_trials": len(scores),
             "epochs_trained": sum(e["epochs"] for e in events), "best": max(scores) if scores else None,
             "events": events}
 
@@ -227,53 +257,122 @@ def time_to_target(events: list[dict[str, Any]], target: float) -> tuple[float |
     return None, None
 
 
-def summarise(rows: list[dict[str, Any]], within: float) -> tuple[float, float]:
-    """Adds time/trials to target to each row; returns (best score of all, target)."""
+def best_by(events: list[dict[str, Any]], seconds: float) -> float | None:
+    """The best score of the trials finished within ``seconds`` of launch (None: none finished yet)."""
+    scores = [e["score"] for e in events if e["score"] is not None and e["elapsed_s"] <= seconds]
+    return max(scores) if scores else None
+
+
+def summarise(rows: list[dict[str, Any]], within: float, marks: tuple[float, ...] = ()) -> tuple[float, float]:
+    """One seed's rows (every contender on one split): adds time/trials to target and the best score at each
+    of ``marks``; returns (best score of all, target)."""
     best = max(r["best"] for r in rows if r["best"] is not None)
     target = best - within
     for row in rows:
         row["time_to_target_s"], row["trials_to_target"] = time_to_target(row["events"], target)
+        row["best_at"] = {str(mark): best_by(row["events"], mark) for mark in marks}
     return best, target
 
 
-def table(rows: list[dict[str, Any]], best: float, target: float, reference: str) -> str:
-    ref = next((r["time_to_target_s"] for r in rows if r["contender"] == reference), None)
-    lines = ["| contender | trials (scored) | epochs trained | wall (s) | best val accuracy | time to target (s) | "
-             f"trials to target | ÷ {reference} |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        t = r["time_to_target_s"]
-        lines.append(
-            f"| {r['contender']} | {r['trials']} ({r['scored_trials']}) | {r['epochs_trained']} | {r['wall_s']:.0f} | "
-            f"{r['best']:.4f} | {'not reached' if t is None else f'{t:.0f}'} | {r['trials_to_target'] or '–'} | "
-            f"{'–' if t is None or not ref else f'{t / ref:.2f}'} |")
-    lines += ["", f"Target: within {100 * (best - target):.1f} points of the best validation accuracy any contender "
-                  f"reached ({best:.4f}), i.e. ≥ {target:.4f}. Times count from each process' launch."]
+def _spread(values: list[float | None], missing: float) -> dict[str, float]:
+    """Median, min and max, None counted as ``missing`` (inf: never reached, last; -inf: nothing yet)."""
+    filled = [missing if v is None else v for v in values]
+    return {"median": statistics.median(filled), "min": min(filled), "max": max(filled)}
+
+
+def aggregate(rows: list[dict[str, Any]], contenders: list[str], marks: tuple[float, ...]) -> dict[str, Any]:
+    """Per contender over the seeds: median and range of time to target and of the best score at each mark."""
+    out: dict[str, Any] = {}
+    for name in contenders:
+        mine = [r for r in rows if r["contender"] == name]
+        out[name] = {
+            "seeds": len(mine),
+            "reached": sum(r["time_to_target_s"] is not None for r in mine),
+            "time_to_target_s": _spread([r["time_to_target_s"] for r in mine], math.inf),
+            "trials_median": statistics.median(r["trials"] for r in mine),
+            "best_at": {str(m): _spread([r["best_at"][str(m)] for r in mine], -math.inf) for m in marks},
+        }
+    return out
+
+
+def paired_ratios(rows: list[dict[str, Any]], ours: str, peer: str, budget: float) -> dict[str, Any]:
+    """Per seed, our time to target over the peer's; a side that never reached it counts as the whole budget
+    (so the ratio is a bound: ``≤`` when only the peer missed, ``≥`` when only we did)."""
+    ratios = []
+    for seed in sorted({r["seed"] for r in rows}):
+        a = next(r for r in rows if r["seed"] == seed and r["contender"] == ours)["time_to_target_s"]
+        b = next(r for r in rows if r["seed"] == seed and r["contender"] == peer)["time_to_target_s"]
+        ratios.append({"seed": seed, "ratio": (a if a is not None else budget) / (b if b is not None else budget),
+                       "bound": "=" if (a is None) == (b is None) else ("≤" if b is None else "≥")})
+    return {"per_seed": ratios, "median": statistics.median(r["ratio"] for r in ratios)}
+
+
+def _fmt(value: float, digits: int = 0) -> str:
+    return "never" if value == math.inf else "–" if value == -math.inf else f"{value:.{digits}f}"
+
+
+def table(summary: dict[str, Any], ratios: dict[str, Any], args: argparse.Namespace, marks: tuple[float, ...]) -> str:
+    head = " | ".join(f"best at {m:.0f} s: median (min–max)" for m in marks)
+    lines = [f"| contender | trials (median) | reached target | time to target: median (min–max) s | {head} |",
+             "|---|---:|---:|---:|" + "---:|" * len(marks)]
+    for name, agg in summary.items():
+        t = agg["time_to_target_s"]
+        cells = " | ".join(f"{_fmt(b['median'], 4)} ({_fmt(b['min'], 4)}–{_fmt(b['max'], 4)})"
+                           for b in agg["best_at"].values())
+        lines.append(f"| {name} | {agg['trials_median']:.0f} | {agg['reached']}/{agg['seeds']} | "
+                     f"{_fmt(t['median'])} ({_fmt(t['min'])}–{_fmt(t['max'])}) | {cells} |")
+    lines.append("")
+    for peer, result in ratios.items():
+        per_seed = ", ".join(f"{r['bound'] if r['bound'] != '=' else ''}{r['ratio']:.2f}" for r in result["per_seed"])
+        target = TARGETS.get(peer)
+        lines.append(f"- time to target ÷ {peer}: median over seeds **{result['median']:.2f}**"
+                     f"{f' (target ≤ {target})' if target else ''}; per seed {per_seed}")
+    lines += ["", f"Seeds {args.seeds} (each seed: its own train/validation split and search seed, the same for every "
+                  f"contender); {args.budget:.0f} s per contender from its process' launch; target per seed: within "
+                  f"{100 * args.within:.1f} points of the best validation accuracy any contender reached on that split. "
+                  f"Dataset `{Path(args.dataset).name}`, families {args.families}, {args.epochs} epochs per trial, "
+                  f"batch {args.batch_size}."]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default=DEFAULT_DATASET, help="under ../shared/datasets, or a name/path")
+    parser.add_argument("--dataset", default="keel/phoneme.csv", help="under ../shared/datasets, or a name/path")
     parser.add_argument("--families", default=FAMILIES)
-    parser.add_argument("--n-trials", type=int, default=30, help="trials per contender (Hyperband: its own)")
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated split and search seeds")
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds per contender from its launch")
+    parser.add_argument("--marks", default="30,60,120", help="seconds at which the best score is reported")
+    parser.add_argument("--n-trials", type=int, default=300, help="trials per contender at most (Hyperband: its own)")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--within", type=float, default=0.005, help="0.005 = 0.5 accuracy points")
-    parser.add_argument("--only", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument("--only", nargs="+", choices=CONTENDERS, default=list(DEFAULT_CONTENDERS))
     parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)  # one contender's process
     parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)  # one contender's seed
     args = parser.parse_args(argv)
     args.dataset = dataset_path(args.dataset)
     if args.contender:
         _contender(args)
         return
+    seeds = [int(s) for s in args.seeds.split(",")]
+    marks = tuple(float(m) for m in args.marks.split(",") if float(m) <= args.budget)
+    rows, per_seed = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
-        rows = [run_contender(name, args, Path(tmp) / f"c{i}") for i, name in enumerate(args.only)]
-    best, target = summarise(rows, args.within)
-    reference = "keras-tuner Hyperband"
-    payload = {"args": {k: v for k, v in vars(args).items() if k not in ("contender", "work")}, "best": best,
-               "target": target, "rows": rows}
-    write_results("peers", payload, table(rows, best, target, reference))
+        for index, seed in enumerate(seeds):
+            order = args.only[index % len(args.only):] + args.only[:index % len(args.only)]  # spread the drift
+            seed_rows = [run_contender(name, args, seed, Path(tmp) / f"s{seed}-c{i}") for i, name in enumerate(order)]
+            best, target = summarise(seed_rows, args.within, marks)
+            per_seed[seed] = {"best": best, "target": target}
+            rows += seed_rows
+            print(f"seed {seed}: best {best:.4f}; " + ", ".join(
+                f"{r['contender']} {_fmt(r['time_to_target_s'] or math.inf)} s" for r in seed_rows), flush=True)
+    ours = args.only[0]
+    summary = aggregate(rows, args.only, marks)
+    ratios = {peer: paired_ratios(rows, ours, peer, args.budget) for peer in args.only[1:]}
+    payload = {"args": {k: v for k, v in vars(args).items() if k not in ("contender", "work", "seed")},
+               "per_seed": per_seed, "summary": summary, "ratios": ratios, "rows": rows}
+    write_results(f"peers_{Path(args.dataset).name.split('.')[0]}", payload, table(summary, ratios, args, marks))
 
 
 if __name__ == "__main__":

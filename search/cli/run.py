@@ -98,8 +98,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
                        help="workers sharing each GPU (each GPU group with --gpus-per-trial 2+), their memory "
                             "growing on demand: small models leave a GPU mostly idle")
     scale.add_argument("--recycle-after", type=positive_int, default=DEFAULTS.recycle_after,
-                       help="replace a worker process by a fresh one after this many trials (TensorFlow never gives "
-                            "back the ≈5 MB each trained model leaves behind)")
+                       help="replace a worker process by a fresh one after this many trials (each trial still leaves "
+                            "≈0.5 MB behind that no collection frees)")
     add_fault_arguments(scale)
 
     store = p.add_argument_group("storage and tracking")

@@ -36,7 +36,7 @@ def add_parser(commands: Any) -> None:
     add_fault_arguments(p)
     p.add_argument("--max-trials", type=positive_int, default=None,
                    help=f"exit (code {EXIT_RECYCLE}) after this many trials, so that a fresh process takes over "
-                        "(TensorFlow never gives back the ≈5 MB each trained model leaves behind)")
+                        "(each trial still leaves ≈0.5 MB behind that no collection frees)")
     p.add_argument("--devices", type=names, default=None,
                    help="force each trial's devices, e.g. /gpu:0,/gpu:1 (MirroredStrategy when 2+)")
     p.add_argument("--verdict-only", action="store_true",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -99,13 +100,49 @@ def test_logging_share_benchmark_smoke(tmp_path: Path) -> None:
 def test_peers_benchmark_smoke(tmp_path: Path) -> None:
     from bench import peers
 
-    peers.main(["--dataset", "iris", "--families", "relu,tanh", "--n-trials", "2", "--epochs", "2", "--only",
-                "activation-search --workers 1", "keras-tuner Hyperband", "optuna + MLflowCallback"])
-    payload = json.loads((tmp_path / "peers.json").read_text())
-    rows = {r["contender"]: r for r in payload["rows"]}
-    assert rows["activation-search --workers 1"]["trials"] == 2 and rows["optuna + MLflowCallback"]["trials"] == 2
-    assert rows["keras-tuner Hyperband"]["trials"] >= 2
-    assert any(r["time_to_target_s"] is not None for r in rows.values())  # the best one reached its own best
+    peers.main(["--dataset", "iris", "--families", "relu,tanh", "--n-trials", "2", "--epochs", "2", "--seeds", "0,1",
+                "--budget", "90", "--marks", "30,90", "--only", "activation-search --workers 1",
+                "keras-tuner Hyperband", "optuna + MLflowCallback"])
+    payload = json.loads((tmp_path / "peers_iris.json").read_text())
+    rows = [r for r in payload["rows"] if r["seed"] == 1]
+    by_name = {r["contender"]: r for r in rows}
+    assert by_name["activation-search --workers 1"]["trials"] == 2 and by_name["optuna + MLflowCallback"]["trials"] == 2
+    assert by_name["keras-tuner Hyperband"]["trials"] >= 2
+    assert any(r["time_to_target_s"] is not None for r in rows)  # the best one reached its own best
+    assert set(payload["ratios"]) == {"keras-tuner Hyperband", "optuna + MLflowCallback"}
+    assert "best at 90 s" in (tmp_path / "peers_iris.md").read_text()
+
+
+def test_a_contender_past_its_budget_is_stopped_and_keeps_what_it_finished(tmp_path: Path) -> None:
+    import sys
+
+    from bench.peers import _run_for
+
+    script = "import time\nfor i in range(100):\n    open('done', 'a').write('x')\n    time.sleep(0.5)\n"
+    started = time.time()
+    launched = _run_for([sys.executable, "-c", script], tmp_path, 2.0)
+    assert time.time() - started < 10 and launched <= started + 0.5
+    assert 2 <= len((tmp_path / "done").read_text()) <= 6
+
+
+def test_peer_summaries_count_never_as_last_and_bound_the_ratios() -> None:
+    from bench.peers import aggregate, paired_ratios, summarise
+
+    fast = [{"elapsed_s": 10.0, "score": 0.90}, {"elapsed_s": 40.0, "score": 0.95}]
+    slow = [{"elapsed_s": 50.0, "score": 0.80}, {"elapsed_s": 100.0, "score": 0.948}]
+    rows = []
+    for seed, (a, b) in enumerate([(fast, slow), (fast, [{"elapsed_s": 20.0, "score": 0.5}])]):
+        block = [{"contender": "us", "seed": seed, "trials": 2, "best": 0.95, "events": a},
+                 {"contender": "them", "seed": seed, "trials": len(b), "best": max(e["score"] for e in b), "events": b}]
+        summarise(block, 0.005, (30.0, 120.0))
+        rows += block
+    assert rows[0]["best_at"] == {"30.0": 0.90, "120.0": 0.95} and rows[1]["best_at"]["30.0"] is None
+    summary = aggregate(rows, ["us", "them"], (30.0, 120.0))
+    assert summary["us"]["time_to_target_s"] == {"median": 40.0, "min": 40.0, "max": 40.0}
+    assert summary["them"]["reached"] == 1 and summary["them"]["time_to_target_s"]["max"] == float("inf")
+    assert summary["them"]["best_at"]["30.0"]["min"] == float("-inf")
+    ratios = paired_ratios(rows, "us", "them", budget=120.0)
+    assert [(r["ratio"], r["bound"]) for r in ratios["per_seed"]] == [(0.4, "="), (40.0 / 120.0, "≤")]
 
 
 def test_time_to_target_is_the_first_trial_at_or_above_it() -> None:
