@@ -126,13 +126,13 @@ def table(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
-    smi = nvidia_smi_gpus()
+    smi, seen = nvidia_smi_gpus(), tensorflow_gpus()
     try:
-        check_install(smi, tensorflow_gpus())
+        check_install(smi, seen)
     except GpuCheckFailed as exc:
         print(f"GPU CHECK FAILED: {exc}", file=sys.stderr)
         return 1
-    result: dict[str, Any] = {"nvidia_smi": smi, "tensorflow": tensorflow_gpus(), "placement": placement(len(smi))}
+    result: dict[str, Any] = {"nvidia_smi": smi, "tensorflow": seen, "placement": placement(len(smi))}
     result["mirrored"] = mirrored_trial()
     result["searches"] = [
         timed_search("cpu", ["--workers", "2", "--gpus-per-trial", "0"], {"CUDA_VISIBLE_DEVICES": ""}),

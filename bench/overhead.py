@@ -9,12 +9,18 @@
 Compared: the search phase (first trial start to last trial end, from the Optuna storage: everything the
 tool does per trial — sampling, storage writes, MLflow runs, pruning reports, callbacks) against the floor's
 loop; and end to end (process wall time, imports and data loading included). Target: ≤ 1.05 × the floor.
+
+Rounds repeat (the search's seed is fixed, so every round trains the same configurations; odd rounds run the
+floor first) until the 95 % t interval of the mean ratio is narrower than ``--half-width`` (± 0.03), at least
+``--min-rounds`` and at most ``--max-rounds``. (Stopping on the interval's width makes it a little optimistic;
+the minimum of 6 rounds keeps that small.)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import tempfile
 from pathlib import Path
@@ -33,26 +39,49 @@ from bench._common import (
 TARGET = 1.05
 
 
-def one_round(args: argparse.Namespace, dataset: str, root: Path) -> dict[str, Any]:
-    """The search, then the floor on its configurations (both settings); seconds of each."""
+def one_round(args: argparse.Namespace, dataset: str, root: Path, *, floor_first: bool) -> dict[str, Any]:
+    """The search and the floor on its configurations (both settings); seconds of each. With ``floor_first``
+    the floor trains the previous round's configurations before the search runs (rounds alternate, so that a
+    drift in the machine's speed falls on both sides alike)."""
+    previous = root.parent / "configs.json"
+    floors = _floors(previous, args.plain_fit) if floor_first and previous.exists() else None
     folder = root / "search"
     wall, _ = run_search(["--dataset", dataset, "--families", args.families, "--trials", str(args.trials),
                           "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--seeds", "0",
-                          "--pruner", "none", "--workers", "1", "--study", "bench"], folder)
+                          "--pruner", "none", "--workers", "1", "--seed", str(args.seed), "--study", "bench"], folder)
     span, done = completed_trials(folder, "bench")
     configs = [{"number": t.number, "family": t.user_attrs["family"], "params": t.params, "seed": t.number,
                 "seconds": t.duration.total_seconds(), "value": t.value} for t in done]
-    spec_file = root / "configs.json"
-    spec_file.write_text(json.dumps({"dataset": dataset, "seed": 0, "families": args.families.split(","),
-                                     "epochs": args.epochs, "batch_size": args.batch_size, "configs": configs}))
+    spec = {"dataset": dataset, "seed": args.seed, "families": args.families.split(","), "epochs": args.epochs,
+            "batch_size": args.batch_size, "configs": configs}
+    previous.write_text(json.dumps(spec))  # the seed is fixed: every round searches the same configurations
+    if floors is None:
+        floors = _floors(previous, args.plain_fit)
+    row = {"search_loop_s": span, "search_wall_s": wall, "search_trials": configs, "floors": floors,
+           "floor_first": floor_first, "ratio_loop_vs_same_settings": span / floors["8"]["loop_s"],
+           "ratio_wall_vs_same_settings": wall / floors["8"]["wall_s"]}
+    if "1" in floors:
+        row["ratio_loop_vs_plain_fit"] = span / floors["1"]["loop_s"]
+    return row
+
+
+def _floors(spec_file: Path, plain_fit: bool) -> dict[str, Any]:
     floors = {}
-    for steps in (1, 8):
+    for steps in (8, 1) if plain_fit else (8,):
         floor_wall, proc = python_module("bench.floor", str(spec_file), "--steps-per-execution", str(steps))
-        floors[steps] = {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": floor_wall}
-    return {"search_loop_s": span, "search_wall_s": wall, "search_trials": configs, "floors": floors,
-            "ratio_loop_vs_same_settings": span / floors[8]["loop_s"],
-            "ratio_loop_vs_plain_fit": span / floors[1]["loop_s"],
-            "ratio_wall_vs_same_settings": wall / floors[8]["wall_s"]}
+        floors[str(steps)] = {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": floor_wall}
+    return floors
+
+
+def interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, lower, upper): Student's t interval of the mean of ``values`` (inf wide below two values)."""
+    from scipy import stats
+
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, -math.inf, math.inf
+    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean, mean - half, mean + half
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,31 +91,64 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trials", type=int, default=2, help="per family")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="search/floor rounds, alternating (a shared machine is noisy: the median ratio counts)")
+    parser.add_argument("--seed", type=int, default=0, help="the search's seed: the same configurations every round")
+    parser.add_argument("--min-rounds", type=int, default=6)
+    parser.add_argument("--max-rounds", type=int, default=30)
+    parser.add_argument("--half-width", type=float, default=0.03,
+                        help="stop once the 95 %% interval of the mean ratio is narrower than ± this")
+    parser.add_argument("--no-plain-fit", dest="plain_fit", action="store_false",
+                        help="skip the floor with Keras' default steps_per_execution=1 (a third of the time)")
     args = parser.parse_args(argv)
     dataset = dataset_path(args.dataset)
-    rounds = []
-    for _ in range(args.rounds):
-        with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
-            rounds.append(one_round(args, dataset, Path(tmp)))
-    medians = {key: statistics.median(r[key] for r in rounds)
-               for key in ("ratio_loop_vs_same_settings", "ratio_loop_vs_plain_fit", "ratio_wall_vs_same_settings")}
-    payload = {"args": vars(args), "dataset": dataset, "target": TARGET, **medians, "rounds": rounds}
-    lines = ["| round | trials | search phase (s) | floor, steps_per_execution=8 (s) | floor, plain fit (s) | "
-             "search ÷ floor (same settings) | search ÷ plain fit | end to end: search ÷ floor |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rounds: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
+        while len(rounds) < args.max_rounds:
+            root = Path(tmp) / f"round{len(rounds)}"
+            rounds.append(one_round(args, dataset, root, floor_first=len(rounds) % 2 == 1))
+            mean, low, high = interval([r["ratio_loop_vs_same_settings"] for r in rounds])
+            print(f"round {len(rounds)}: {rounds[-1]['ratio_loop_vs_same_settings']:.3f}; mean {mean:.3f} "
+                  f"[{low:.3f}, {high:.3f}]", flush=True)
+            if len(rounds) >= args.min_rounds and (high - low) / 2 < args.half_width:
+                break
+    keys = [k for k in ("ratio_loop_vs_same_settings", "ratio_loop_vs_plain_fit", "ratio_wall_vs_same_settings")
+            if k in rounds[0]]
+    summary = {k: dict(zip(("mean", "low", "high"), interval([r[k] for r in rounds]), strict=True)) for k in keys}
+    for k in keys:
+        summary[k]["median"] = statistics.median(r[k] for r in rounds)
+    payload = {"args": vars(args), "dataset": dataset, "target": TARGET, "summary": summary, "rounds": rounds}
+    write_results("overhead", payload, _table(rounds, summary, args, dataset))
+
+
+def _table(rounds: list[dict[str, Any]], summary: dict[str, Any], args: argparse.Namespace, dataset: str) -> str:
+    plain = "ratio_loop_vs_plain_fit" in summary
+    lines = ["| round | order | trials | search phase (s) | floor, steps_per_execution=8 (s) | "
+             + ("floor, plain fit (s) | " if plain else "") + "search ÷ floor (same settings) | "
+             + ("search ÷ plain fit | " if plain else "") + "end to end: search ÷ floor |",
+             "|---:|---|---:|---:|---:|" + ("---:|" if plain else "") + "---:|" + ("---:|" if plain else "") + "---:|"]
     for index, r in enumerate(rounds, start=1):
-        lines.append(f"| {index} | {len(r['search_trials'])} | {r['search_loop_s']:.1f} | {r['floors'][8]['loop_s']:.1f} | "
-                     f"{r['floors'][1]['loop_s']:.1f} | {r['ratio_loop_vs_same_settings']:.3f} | "
-                     f"{r['ratio_loop_vs_plain_fit']:.3f} | {r['ratio_wall_vs_same_settings']:.3f} |")
-    lines += ["", f"Median over {len(rounds)} rounds: search ÷ floor under the same execution settings "
-                  f"**{medians['ratio_loop_vs_same_settings']:.3f} ×** (target ≤ {TARGET} ×); ÷ a plain `model.fit` "
-                  f"loop {medians['ratio_loop_vs_plain_fit']:.3f} ×; end to end (imports, data, stores included) "
-                  f"{medians['ratio_wall_vs_same_settings']:.3f} ×. Dataset `{Path(dataset).name}`, families "
-                  f"{args.families}, {args.trials} trials each, {args.epochs} epochs, batch {args.batch_size}, one "
-                  "worker, no pruning."]
-    write_results("overhead", payload, "\n".join(lines))
+        cells = [str(index), "floor, search" if r["floor_first"] else "search, floor", str(len(r["search_trials"])),
+                 f"{r['search_loop_s']:.1f}", f"{r['floors']['8']['loop_s']:.1f}"]
+        if plain:
+            cells.append(f"{r['floors']['1']['loop_s']:.1f}")
+        cells.append(f"{r['ratio_loop_vs_same_settings']:.3f}")
+        if plain:
+            cells.append(f"{r['ratio_loop_vs_plain_fit']:.3f}")
+        cells.append(f"{r['ratio_wall_vs_same_settings']:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    same = summary["ratio_loop_vs_same_settings"]
+    verdict = ("above the target" if same["low"] > TARGET else "within the target" if same["high"] <= TARGET
+               else "not decided against the target")
+    lines += ["", f"Over {len(rounds)} rounds: search ÷ floor under the same execution settings, mean "
+                  f"**{same['mean']:.3f} ×** (95 % interval {same['low']:.3f}–{same['high']:.3f}, half-width "
+                  f"{(same['high'] - same['low']) / 2:.3f}; median {same['median']:.3f}) — {verdict} (≤ {TARGET} ×)."]
+    if plain:
+        p = summary["ratio_loop_vs_plain_fit"]
+        lines.append(f"÷ a plain `model.fit` loop: {p['mean']:.3f} × ({p['low']:.3f}–{p['high']:.3f}).")
+    w = summary["ratio_wall_vs_same_settings"]
+    lines += [f"End to end (imports, data, stores included): {w['mean']:.3f} × ({w['low']:.3f}–{w['high']:.3f}).",
+              f"Dataset `{Path(dataset).name}`, families {args.families}, {args.trials} trials each, {args.epochs} "
+              f"epochs, batch {args.batch_size}, one worker, no pruning; search and floor alternate which goes first."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

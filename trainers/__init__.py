@@ -29,6 +29,7 @@ from trainers._metrics import (
     metric_direction,
     metrics_for_task,
 )
+from trainers._prepared import load_splits, save_splits
 from trainers._splits import Splits, redraw_train_val, split_dataset
 from trainers._strategy import (
     MAX_LOGICAL_CPUS,
@@ -73,6 +74,8 @@ __all__ = [
     "primary_metric",
     "redraw_train_val",
     "split_dataset",
+    "load_splits",
+    "save_splits",
     "train_model",
 ]
 

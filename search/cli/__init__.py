@@ -7,10 +7,10 @@ One module per subcommand, each with ``add_parser`` and ``handle``. Parsing impo
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
 
+from search import signals
 from search.cli import report as report_command
 from search.cli import run as run_command
 from search.cli import sweep as sweep_command
@@ -44,9 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # `run --config` parses them again
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    # A closed terminal (SIGHUP) stops the run as SIGTERM does: trials marked, runs closed, workers stopped.
-    previous_hup = signal.signal(signal.SIGHUP, _raise_terminated)
+    # SIGTERM and a closed terminal (SIGHUP): trials marked, runs closed, workers stopped.
+    restore_signals = signals.install()
     try:
         return int(args.handler(args))
     except UsageError as exc:
@@ -62,9 +61,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGHUP, previous_hup)
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated()
+        restore_signals()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
 from search.cli._args import HelpFormatter, names, positive_float, positive_int, url
@@ -42,6 +43,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--verdict-only", action="store_true",
                    help="run only the verdict's queued retrainings, no search trials")
     p.add_argument("--unbudgeted", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--prepared-split", type=Path, default=None, help=argparse.SUPPRESS)  # a pool's shared split
     p.set_defaults(handler=handle)
 
 
@@ -63,6 +65,7 @@ def handle(args: argparse.Namespace) -> int:
         index=args.index, timeout=args.timeout, max_failures=args.max_failures, heartbeat=args.heartbeat,
         grace=args.grace, budgeted=not args.unbudgeted, max_trials=args.max_trials,
         devices=tuple(args.devices) if args.devices else None, verdict_only=args.verdict_only,
+        prepared_split=args.prepared_split,
     )  # fmt: skip
     from search.parallel import watch_coordinator
 

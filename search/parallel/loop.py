@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from search import signals
 from search.errors import RunError, StorageRefused, StorageUnavailable
 from search.parallel.stale import fail_stale
 from search.parallel.storage import NoQueuedTrials, exception_chain
@@ -147,10 +148,12 @@ def _counter(stats: WorkerStats, *, max_failures: int, max_trials: int | None,
 
 
 def _release(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-    """After each trial: free what it left behind, so that the worker's memory stays flat."""
+    """After each trial: free what it left behind, so that the worker's memory stays flat; then stop if a
+    SIGTERM came that a finalizer swallowed (during the trial or this collection; see ``search.signals``)."""
     import trainers
 
     trainers.release_memory()
+    signals.raise_if_stopping()
 
 
 def _optimize(study: optuna.Study, objective: Callable[[optuna.Trial], float], remaining: float | None,
@@ -180,6 +183,7 @@ def _more_to_come(study: optuna.Study, poll_s: float) -> bool:
     and one may die and come back to the queue; then wait ``poll_s`` first)."""
     from optuna.trial import TrialState
 
+    signals.raise_if_stopping()
     fail_stale(study)
     states = _states(study)
     if states[TrialState.WAITING]:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from search import signals
 from search.errors import RunError, Terminated
 from search.locations import ENV_STORAGE  # the storage URL travels in the environment: it may hold a password
 from search.parallel.placement import WorkerPlan
@@ -90,6 +91,7 @@ class WorkerPool:
                         on_trial(study, trial)
                 if not running and not any(p.poll() == EXIT_RECYCLE for p in self.procs):
                     break
+                signals.raise_if_stopping()  # a SIGTERM a finalizer swallowed (search.signals)
                 time.sleep(poll_s)
         except KeyboardInterrupt as exc:
             self.stop(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)

@@ -2,18 +2,19 @@
 
 Everything the worker needs comes from the storage: the data source and split, the metric, the families and
 the training settings (the study's spec), the MLflow parent run to nest trials under. The worker loads the
-data itself (stage 1, as ``run`` does) and refuses to work when its fingerprint or its code's search space
+data itself (stage 1, as ``run`` does; a pool's worker maps the split its coordinator prepared instead) and refuses to work when its fingerprint or its code's search space
 differs from the study's; then it runs queued trials (stage 5's loop) until none is left.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from search.errors import UsageError
 from search.locations import redact_url, require_existing_storage
-from search.stages.data import PreparedData, load_data
+from search.stages.data import load_data
 from search.stages.study import quiet_libraries, study_sampler
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from search.parallel import WorkerStats
     from search.study import StudySpec, TrialContext
+    from trainers import Splits
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class WorkerOptions:
     max_trials: int | None = None  # exit after this many trials, to be replaced by a fresh process
     devices: tuple[str, ...] | None = None  # forced devices of each trial
     verdict_only: bool = False  # no search trials: only the verdict's retrainings
+    prepared_split: Path | None = None  # the coordinator's split on this machine (trainers.save_splits), mapped
 
 
 def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
@@ -61,9 +64,10 @@ def run_worker(options: WorkerOptions, console: Console) -> WorkerStats:
     study = _load_study(options, storage)
     spec = StudySpec.from_attrs(options.study, study.user_attrs)
     _load_extensions(options.study, spec)
-    data = load_data(spec)
-    context = _join_context(options, study, spec, data, tracking_uri)
-    console.print(f"worker {options.index} joined study {options.study!r} ({data.dataset.name}, {spec.metric})")
+    splits = _splits(options, spec, console)
+    context = _join_context(options, study, spec, splits, tracking_uri)
+    name = study.user_attrs.get("dataset", spec.dataset)
+    console.print(f"worker {options.index} joined study {options.study!r} ({name}, {spec.metric})")
     stats = WorkerStats()
     if not options.verdict_only:
         stats = work(study, make_objective(context), budgeted=options.budgeted, storage=storage,
@@ -99,6 +103,19 @@ def _load_extensions(study: str, spec: StudySpec) -> None:
     check_plugins(study, spec.plugin_digests, {p.spec: p.digest for p in loaded})
 
 
+def _splits(options: WorkerOptions, spec: StudySpec, console: Console) -> Splits:
+    """The coordinator's prepared split when it gave one and it is readable, else the data loaded and split here
+    (``_join_context`` checks either against the study's fingerprint)."""
+    if options.prepared_split is not None:
+        import trainers
+
+        try:
+            return trainers.load_splits(options.prepared_split)
+        except (OSError, ValueError, TypeError) as exc:
+            console.print(f"note: the prepared split {options.prepared_split} is unreadable ({exc}); loading the data")
+    return load_data(spec).splits
+
+
 def _load_study(options: WorkerOptions, storage: Any) -> optuna.Study:
     import optuna
 
@@ -111,7 +128,7 @@ def _load_study(options: WorkerOptions, storage: Any) -> optuna.Study:
         ) from None
 
 
-def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, data: PreparedData,
+def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, splits: Splits,
                   tracking_uri: str) -> TrialContext:
     """The trial context of a joining worker, once its data and code match the study's."""
     import trainers
@@ -124,7 +141,7 @@ def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, 
         space_signature,
     )
 
-    attrs, splits = study.user_attrs, data.splits
+    attrs = study.user_attrs
     if splits.fingerprint != attrs.get("fingerprint"):
         raise UsageError(
             f"The data this worker loaded from {spec.dataset!r} has fingerprint {splits.fingerprint[:12]}, but study "

@@ -6,7 +6,12 @@ sharing the study."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from search.errors import RunError, UsageError
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
     from search.stages.study import OpenedStudy
     from search.stages.tracking import ParentRun
     from search.study import TrialContext
+    from trainers import Splits
 
 
 def plan_workers(config: RunConfig) -> list[WorkerPlan]:
@@ -91,7 +97,7 @@ def run_trials(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, 
             work(opened.study, make_objective(context), budgeted=n_trials is not None, storage=opened.storage,
                  callbacks=[progress], timeout=config.timeout, max_failures=config.max_failures)
         else:
-            run_pool(config, plans, opened, context.parent_run_id, progress, console)
+            run_pool(config, plans, opened, context.parent_run_id, progress, console, context.splits)
 
 
 def _pinned_devices(plans: list[Any]) -> tuple[str, ...] | None:
@@ -126,19 +132,44 @@ def worker_options(config: RunConfig, verdict: bool = False) -> list[str]:
 
 
 def run_pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, parent_run_id: str,
-             progress: Any, console: Console, verdict: optuna.Study | None = None) -> None:
+             progress: Any, console: Console, splits: Splits, verdict: optuna.Study | None = None) -> None:
     """A pool of ``search worker`` processes until the study's queue of trials is done (with ``verdict``, the
-    verdict study's queue of retrainings), reporting each finished trial to ``progress``."""
+    verdict study's queue of retrainings), reporting each finished trial to ``progress``. The workers map
+    ``splits`` from one prepared copy instead of each loading and splitting the data again."""
+    with shared_split(splits) as folder:
+        options = worker_options(config, verdict is not None)
+        if folder is not None:
+            options += ["--prepared-split", str(folder)]
+        _pool(config, plans, opened, parent_run_id, progress, console, options, verdict)
+
+
+@contextmanager
+def shared_split(splits: Splits) -> Iterator[Path | None]:
+    """``splits`` written to a temporary folder for the pool's workers (None when it cannot be: the workers then
+    load the data themselves), removed when the pool is done."""
+    import trainers
+
+    folder = Path(tempfile.mkdtemp(prefix="search-split-"))
+    try:
+        try:
+            trainers.save_splits(splits, folder / "split")
+        except (OSError, ValueError):  # a full disk, object arrays: each worker loads the data, as before
+            yield None
+        else:
+            yield folder / "split"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pool(config: RunConfig, plans: list[WorkerPlan], opened: OpenedStudy, parent_run_id: str, progress: Any,
+          console: Console, options: list[str], verdict: optuna.Study | None) -> None:
     from optuna.trial import TrialState
 
     from search.parallel import POLL_S, WorkerPool, worker_command
     from search.study import is_multi
 
-    commands = [
-        worker_command(opened.name, parent_run_id=parent_run_id, index=p.index,
-                       options=worker_options(config, verdict is not None))
-        for p in plans
-    ]
+    commands = [worker_command(opened.name, parent_run_id=parent_run_id, index=p.index, options=options)
+                for p in plans]
     gpus = "; ".join(f"worker {p.index}: GPUs {','.join(p.gpus)}" for p in plans if p.gpus)
     threads = plans[0].threads
     where = f" ({gpus})" if gpus else f", {threads} CPU thread(s) each" if threads else ""

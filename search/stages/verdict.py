@@ -113,7 +113,7 @@ class JobRunner:
                  max_failures=self.config.max_failures, timeout=remaining)
         else:
             run_pool(self.config, self.plans, self.opened, self.context.parent_run_id, self.progress, self.console,
-                     verdict=self.board.study)
+                     self.data.splits, verdict=self.board.study)
 
     def progress(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         """One line per finished retraining."""

@@ -154,6 +154,7 @@ class _Evaluator:
         self.plan, self.metric, self.higher, self.console = plan, metric, direction == "maximize", console
         self.run_jobs, self.log, self.models = run_jobs, log, models
         self.results: dict[str, Scores] = {}
+        self.logged_models: Mapping[str, str] = {}  # models() after the last round: one read of the storage
 
     def record(self, test_size: float) -> dict[str, Any]:
         plan = self.plan
@@ -191,6 +192,7 @@ class _Evaluator:
     def prepare(self, jobs: Sequence[Job]) -> None:
         if jobs:
             self.results.update(self.run_jobs(jobs))
+            self.logged_models = self.models()
 
     def scores(self, family: str, variant: str, params: Mapping[str, Any], seeds: Sequence[int] | None = None,
                log: bool = True) -> dict[str, list[float]]:
@@ -198,7 +200,7 @@ class _Evaluator:
         jobs = self.jobs(family, variant, params, seeds)
         scores = gather([j.key for j in jobs], self.results)
         if log:
-            model = self.models().get(jobs[0].key) if jobs and variant in REVIEWED else None
+            model = self.logged_models.get(jobs[0].key) if jobs and variant in REVIEWED else None
             if model is not None:
                 scores["model_uri"] = model
             self.log(family, variant, params, scores)

@@ -23,6 +23,7 @@ def test_parallel_benchmark_smoke(tmp_path: Path) -> None:
     parallel.main(["--workers", "1", "--trials", "1", "--epochs", "1", "--dataset", "iris"])
     payload = json.loads((tmp_path / "parallel.json").read_text())
     assert payload["rows"][0]["trials"] == 2 and "trials/hour" in (tmp_path / "parallel.md").read_text()
+    assert payload["single_thread"]["threads"] == 1 and payload["single_thread"]["trials"] == 2
 
 
 @pytest.mark.slow
@@ -74,16 +75,39 @@ def test_startup_benchmark_smoke(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_worker_startup_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import worker_startup
+
+    worker_startup.main(["--datasets", "iris", "--repeats", "1"])
+    payload = json.loads((tmp_path / "worker_startup.json").read_text())
+    (row,) = payload["rows"]
+    assert set(row["median_s"]) == {"loads the data", "maps the prepared split"}
+    assert "saving per worker start" in (tmp_path / "worker_startup.md").read_text()
+
+
+@pytest.mark.slow
 def test_overhead_benchmark_smoke(tmp_path: Path) -> None:
     from bench import overhead
 
-    overhead.main(["--dataset", "iris", "--families", "relu", "--trials", "2", "--epochs", "1", "--rounds", "1"])
+    overhead.main(["--dataset", "iris", "--families", "relu", "--trials", "2", "--epochs", "1", "--min-rounds", "2",
+                   "--max-rounds", "2", "--no-plain-fit"])
     payload = json.loads((tmp_path / "overhead.json").read_text())
-    (round_,) = payload["rounds"]
-    assert [c["family"] for c in round_["search_trials"]] == ["relu", "relu"]
+    first, second = payload["rounds"]
+    assert [c["family"] for c in first["search_trials"]] == ["relu", "relu"]
+    assert [c["params"] for c in first["search_trials"]] == [c["params"] for c in second["search_trials"]]
+    assert (first["floor_first"], second["floor_first"]) == (False, True)
     # the floor trains exactly the search's configurations
-    assert [r["number"] for r in round_["floors"]["8"]["rows"]] == [c["number"] for c in round_["search_trials"]]
-    assert payload["ratio_loop_vs_same_settings"] > 0 and "target ≤ 1.05" in (tmp_path / "overhead.md").read_text()
+    assert [r["number"] for r in first["floors"]["8"]["rows"]] == [c["number"] for c in first["search_trials"]]
+    same = payload["summary"]["ratio_loop_vs_same_settings"]
+    assert same["low"] <= same["mean"] <= same["high"] and "(≤ 1.05 ×)" in (tmp_path / "overhead.md").read_text()
+
+
+def test_the_overhead_interval_is_students_t() -> None:
+    from bench.overhead import interval
+
+    mean, low, high = interval([1.0, 1.1, 0.9, 1.0])
+    assert mean == 1.0 and round(high - mean, 4) == round(3.1824 * 0.0816497 / 2, 4)
+    assert interval([1.0])[1:] == (float("-inf"), float("inf"))
 
 
 @pytest.mark.slow

@@ -4,12 +4,18 @@ memory (every trial's garbage freed before the next starts)."""
 from __future__ import annotations
 
 import gc
+import os
+import signal
 import time
 import weakref
 from pathlib import Path
 
 import optuna
+import pytest
+from optuna.trial import TrialState
 
+from search import signals
+from search.errors import Terminated
 from search.parallel import open_storage, work
 
 TRIAL_S = 0.6
@@ -64,3 +70,35 @@ def test_a_worker_frees_each_trials_reference_cycles_before_the_next(tmp_path: P
     assert alive == [0, 0, 0, 0]  # before: [0, 1, 2, 3], freed only whenever Python collected on its own
     assert all(ref() is None for ref in refs)
     assert gc.get_freeze_count() > 0  # the worker's long-lived objects are exempt from those collections
+
+
+class _SignalledWhenFreed:
+    """Sends this process SIGTERM from its finalizer: the handler's exception is raised there, and Python drops
+    it ("Exception ignored in ... __del__"), as when a SIGTERM lands while a trained model is being freed."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(100_000):  # the handler runs during this loop, inside the finalizer
+            pass
+
+
+def test_a_sigterm_a_finalizer_swallowed_still_stops_the_worker_after_its_trial(tmp_path: Path) -> None:
+    storage = open_storage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=None, grace_period=None)
+    study = optuna.create_study(study_name="term", storage=storage)
+    for _ in range(5):
+        study.enqueue_trial({})
+
+    def objective(trial: optuna.Trial) -> float:
+        _SignalledWhenFreed()  # freed at once
+        return 0.0
+
+    restore = signals.install()
+    try:
+        with pytest.raises(Terminated):
+            work(study, objective, budgeted=True, storage=storage)
+    finally:
+        restore()
+    states = [t.state for t in study.get_trials()]
+    # Before: the SIGTERM was lost and the worker ran all 5 trials (in bench.peers, until its coordinator
+    # killed it 60 s later).
+    assert states.count(TrialState.COMPLETE) == 1 and states.count(TrialState.WAITING) == 4, states

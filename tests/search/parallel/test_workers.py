@@ -208,11 +208,7 @@ def test_the_worker_command_refuses_a_missing_study(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_worker_with_other_data_is_refused(tmp_path: Path) -> None:
-    data = tmp_path / "iris.csv"
-    from sklearn.datasets import load_iris
-
-    x, y = load_iris(return_X_y=True)
-    data.write_text("\n".join(",".join(map(str, [*row, label])) for row, label in zip(x, y, strict=True)))
+    data = _iris_csv(tmp_path / "iris.csv")
     proc = start_cli(tmp_path, "run", "--dataset", str(data), "--families", "relu", "--trials", "1",
                      "--epochs", "1", "--seeds", "0", "--study", "csv")
     assert proc.wait(timeout=300) == 0
@@ -223,6 +219,51 @@ def test_a_worker_with_other_data_is_refused(tmp_path: Path) -> None:
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"error: The data this worker loaded from '{data}' has fingerprint ")
     assert "its trials would not be comparable" in last
+
+
+def _iris_csv(path: Path) -> Path:
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    path.write_text("\n".join(",".join(map(str, [*row, label])) for row, label in zip(x, y, strict=True)))
+    return path
+
+
+@pytest.mark.slow
+def test_a_worker_maps_the_coordinators_prepared_split_instead_of_loading_the_data(tmp_path: Path) -> None:
+    import trainers
+
+    data = _iris_csv(tmp_path / "iris.csv")
+    proc = start_cli(tmp_path, "run", "--dataset", str(data), "--families", "relu", "--trials", "1",
+                     "--epochs", "1", "--seeds", "0", "--study", "csv")
+    assert proc.wait(timeout=300) == 0
+    split = trainers.save_splits(trainers.split_dataset(trainers.load_dataset(str(data)), seed=0), tmp_path / "split")
+    other = trainers.save_splits(trainers.split_dataset(trainers.load_dataset(str(data)), seed=1), tmp_path / "other")
+    data.unlink()  # a worker that loaded the data itself would fail now
+    proc = start_cli(tmp_path, "worker", "--study", "csv", "--prepared-split", str(split))
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-3000:]
+    assert "worker 0 joined study 'csv' (iris, accuracy)" in out + err
+    proc = start_cli(tmp_path, "worker", "--study", "csv", "--prepared-split", str(other))  # another split: refused
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "its trials would not be comparable" in err.strip().splitlines()[-1]
+
+
+def test_the_pools_shared_split_lives_as_long_as_the_pool(tmp_path: Path) -> None:
+    import trainers
+    from search.stages.trials import shared_split
+
+    splits = trainers.split_dataset(trainers.load_dataset("iris"), seed=0)
+    with shared_split(splits) as folder:
+        assert folder is not None and trainers.load_splits(folder).fingerprint == splits.fingerprint
+    assert not folder.parent.exists()
+    from dataclasses import replace
+
+    import numpy as np
+
+    unsavable = replace(splits, y_val=np.array([object()] * len(splits.y_val)))
+    with shared_split(unsavable) as nothing:  # the workers then load the data themselves
+        assert nothing is None
 
 
 @pytest.mark.slow
