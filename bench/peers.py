@@ -307,6 +307,21 @@ def paired_ratios(rows: list[dict[str, Any]], ours: str, peer: str, budget: floa
     return {"per_seed": ratios, "median": statistics.median(r["ratio"] for r in ratios)}
 
 
+def validation_rows(dataset: str, seed: int) -> int:
+    """Rows of the validation split the contenders score on (the same for every seed's split)."""
+    import trainers
+
+    return len(trainers.split_dataset(trainers.load_dataset(dataset), seed=seed).y_val)
+
+
+def noise_line(val_rows: int, best: float, within: float) -> str:
+    """How the target's window compares with the validation score's own noise (binomial standard error)."""
+    se = math.sqrt(best * (1 - best) / val_rows)
+    return (f"The validation split has {val_rows} rows: {within * val_rows:.1f} rows make the {100 * within:.1f}-point "
+            f"window, and an accuracy of {best:.3f} measured on them has a binomial standard error of "
+            f"±{100 * se:.1f} points{' (wider than the window: reaching the target is partly luck)' if se > within else ''}.")
+
+
 def _fmt(value: float, digits: int = 0) -> str:
     return "never" if value == math.inf else "–" if value == -math.inf else f"{value:.{digits}f}"
 
@@ -332,6 +347,8 @@ def table(summary: dict[str, Any], ratios: dict[str, Any], args: argparse.Namesp
                   f"{100 * args.within:.1f} points of the best validation accuracy any contender reached on that split. "
                   f"Dataset `{Path(args.dataset).name}`, families {args.families}, {args.epochs} epochs per trial, "
                   f"batch {args.batch_size}."]
+    if getattr(args, "val_rows", None) and getattr(args, "best_median", None):
+        lines.append(noise_line(args.val_rows, args.best_median, args.within))
     return "\n".join(lines)
 
 
@@ -369,6 +386,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"{r['contender']} {_fmt(r['time_to_target_s'] or math.inf)} s" for r in seed_rows), flush=True)
     ours = args.only[0]
     summary = aggregate(rows, args.only, marks)
+    args.val_rows = validation_rows(args.dataset, seeds[0])
+    args.best_median = statistics.median(v["best"] for v in per_seed.values())
     ratios = {peer: paired_ratios(rows, ours, peer, args.budget) for peer in args.only[1:]}
     payload = {"args": {k: v for k, v in vars(args).items() if k not in ("contender", "work", "seed")},
                "per_seed": per_seed, "summary": summary, "ratios": ratios, "rows": rows}

@@ -211,3 +211,10 @@ def test_replication_benchmark_smoke(tmp_path: Path) -> None:
     assert {"shared_sd", "noise_sd"} <= set(result["runs"][0]["variance"])
     assert "significant in one run only" in (tmp_path / "replication.md").read_text()
     assert result["variance"] is None or set(result["variance"]["shares"]) == {"seed", "split", "search"}
+
+
+def test_the_peers_target_window_is_compared_with_the_validation_noise() -> None:
+    from bench.peers import noise_line
+
+    assert "±1.2 points (wider than the window" in noise_line(811, 0.87, 0.005)  # phoneme: 4 rows are 0.5 points
+    assert "wider" not in noise_line(100_000, 0.87, 0.005)
