@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from search import signals
+import search.signals as signals
 from search.cli import report as report_command
 from search.cli import run as run_command
 from search.cli import sweep as sweep_command

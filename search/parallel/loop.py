@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from search import signals
+import search.signals as signals
 from search.errors import RunError, StorageRefused, StorageUnavailable
 from search.parallel.stale import fail_stale
 from search.parallel.storage import NoQueuedTrials, exception_chain

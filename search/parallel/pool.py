@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from search import signals
+import search.signals as signals
 from search.errors import RunError, Terminated
 from search.locations import ENV_STORAGE  # the storage URL travels in the environment: it may hold a password
 from search.parallel.placement import WorkerPlan

@@ -14,7 +14,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from search import signals
+import search.signals as signals
 from search.errors import Terminated
 from search.parallel import open_storage, work
 
