@@ -296,15 +296,20 @@ def aggregate(rows: list[dict[str, Any]], contenders: list[str], marks: tuple[fl
 
 
 def paired_ratios(rows: list[dict[str, Any]], ours: str, peer: str, budget: float) -> dict[str, Any]:
-    """Per seed, our time to target over the peer's; a side that never reached it counts as the whole budget
-    (so the ratio is a bound: ``≤`` when only the peer missed, ``≥`` when only we did)."""
+    """Per seed, our time to target over the peer's. A side that never reached it counts as the whole budget,
+    so the ratio is a bound (``≤`` when only the peer missed, ``≥`` when only we did); a seed where neither
+    reached it says nothing and is left out of the median (None when no seed is left)."""
     ratios = []
     for seed in sorted({r["seed"] for r in rows}):
         a = next(r for r in rows if r["seed"] == seed and r["contender"] == ours)["time_to_target_s"]
         b = next(r for r in rows if r["seed"] == seed and r["contender"] == peer)["time_to_target_s"]
+        if a is None and b is None:
+            ratios.append({"seed": seed, "ratio": None, "bound": "neither"})
+            continue
         ratios.append({"seed": seed, "ratio": (a if a is not None else budget) / (b if b is not None else budget),
-                       "bound": "=" if (a is None) == (b is None) else ("≤" if b is None else "≥")})
-    return {"per_seed": ratios, "median": statistics.median(r["ratio"] for r in ratios)}
+                       "bound": "=" if a is not None and b is not None else ("≤" if b is None else "≥")})
+    known = [r["ratio"] for r in ratios if r["ratio"] is not None]
+    return {"per_seed": ratios, "median": statistics.median(known) if known else None}
 
 
 def validation_rows(dataset: str, seed: int) -> int:
@@ -338,9 +343,11 @@ def table(summary: dict[str, Any], ratios: dict[str, Any], args: argparse.Namesp
                      f"{_fmt(t['median'])} ({_fmt(t['min'])}–{_fmt(t['max'])}) | {cells} |")
     lines.append("")
     for peer, result in ratios.items():
-        per_seed = ", ".join(f"{r['bound'] if r['bound'] != '=' else ''}{r['ratio']:.2f}" for r in result["per_seed"])
+        per_seed = ", ".join("neither reached it" if r["ratio"] is None else
+                             f"{r['bound'] if r['bound'] != '=' else ''}{r['ratio']:.2f}" for r in result["per_seed"])
         target = TARGETS.get(peer)
-        lines.append(f"- time to target ÷ {peer}: median over seeds **{result['median']:.2f}**"
+        median = "n/a" if result["median"] is None else f"{result['median']:.2f}"
+        lines.append(f"- time to target ÷ {peer}: median over the seeds where either reached it **{median}**"
                      f"{f' (target ≤ {target})' if target else ''}; per seed {per_seed}")
     lines += ["", f"Seeds {args.seeds} (each seed: its own train/validation split and search seed, the same for every "
                   f"contender); {args.budget:.0f} s per contender from its process' launch; target per seed: within "
@@ -367,7 +374,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)  # one contender's process
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)  # one contender's seed
+    parser.add_argument("--from-json", type=Path, help="report a saved bench/results/peers_*.json again, run nothing")
     args = parser.parse_args(argv)
+    if args.from_json:
+        _report_again(args.from_json)
+        return
     args.dataset = dataset_path(args.dataset)
     if args.contender:
         _contender(args)
@@ -384,15 +395,31 @@ def main(argv: list[str] | None = None) -> None:
             rows += seed_rows
             print(f"seed {seed}: best {best:.4f}; " + ", ".join(
                 f"{r['contender']} {_fmt(r['time_to_target_s'] or math.inf)} s" for r in seed_rows), flush=True)
+    report(rows, per_seed, args, marks)
+
+
+def report(rows: list[dict[str, Any]], per_seed: dict[Any, Any], args: argparse.Namespace,
+           marks: tuple[float, ...]) -> None:
+    """Summaries, ratios and the table of a finished benchmark, into bench/results/peers_<dataset>.*."""
     ours = args.only[0]
     summary = aggregate(rows, args.only, marks)
-    args.val_rows = validation_rows(args.dataset, seeds[0])
+    args.val_rows = validation_rows(args.dataset, int(next(iter(per_seed))))
     args.best_median = statistics.median(v["best"] for v in per_seed.values())
     ratios = {peer: paired_ratios(rows, ours, peer, args.budget) for peer in args.only[1:]}
-    payload = {"args": {k: v for k, v in vars(args).items() if k not in ("contender", "work", "seed")},
+    payload = {"args": {k: v for k, v in vars(args).items() if k not in ("contender", "work", "seed", "from_json")},
                "per_seed": per_seed, "summary": summary, "ratios": ratios, "rows": rows}
     write_results(f"peers_{Path(args.dataset).name.split('.')[0]}", payload, table(summary, ratios, args, marks))
 
+
+def _report_again(path: Path) -> None:
+    """``--from-json``: the report of a saved run again (after a change to the summaries), nothing re-run."""
+    saved = json.loads(path.read_text())
+    args = argparse.Namespace(**saved["args"])
+    rows = saved["rows"]
+    marks = tuple(float(m) for m in args.marks.split(",") if float(m) <= args.budget)
+    for seed in {r["seed"] for r in rows}:
+        summarise([r for r in rows if r["seed"] == seed], args.within, marks)
+    report(rows, saved["per_seed"], args, marks)
 
 if __name__ == "__main__":
     main()

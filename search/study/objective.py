@@ -108,7 +108,7 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float | tuple[
             callbacks = [c for c in (pruning, EpochMetricsCallback(epochs)) if c is not None]
             result = train_model(lambda: ctx.builder(hp), ctx.splits, config, callbacks, metric=ctx.metric,
                                  latency_batch_size=LATENCY_BATCH if multi else None)
-            metrics = {**result_metrics(result), **process_memory()}
+            metrics = {**result_metrics(result), **process_usage()}
             if pruning is not None and pruning.pruned_at_epoch is not None:
                 state = "pruned"
                 # The epochs the pruner saved go back to the family: another trial once they add up to one.
@@ -176,13 +176,15 @@ def result_metrics(result: TrainResult) -> dict[str, float]:
     return metrics
 
 
-def process_memory() -> dict[str, float]:
-    """This worker's resident memory now and at its peak, in MB (logged per trial to watch growth)."""
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak = peak_kb / 1024 / (1024 if sys.platform == "darwin" else 1)  # macOS reports bytes
+def process_usage() -> dict[str, float]:
+    """This worker's resident memory now and at its peak, in MB (logged per trial to watch growth), and the CPU
+    seconds it has used so far, all threads (differences between trials are a trial's work, whatever else
+    shares the machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss / 1024 / (1024 if sys.platform == "darwin" else 1)  # macOS reports bytes
     try:
         with open("/proc/self/statm") as statm:
             current = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
     except (OSError, ValueError, IndexError):
         current = peak
-    return {"worker_rss_mb": current, "worker_peak_rss_mb": peak}
+    return {"worker_rss_mb": current, "worker_peak_rss_mb": peak, "worker_cpu_s": usage.ru_utime + usage.ru_stime}

@@ -98,6 +98,8 @@ def test_overhead_benchmark_smoke(tmp_path: Path) -> None:
     assert (first["floor_first"], second["floor_first"]) == (False, True)
     # the floor trains exactly the search's configurations
     assert [r["number"] for r in first["floors"]["8"]["rows"]] == [c["number"] for c in first["search_trials"]]
+    assert first["search_cpu_s"] > 0 and first["floor_cpu_s"] > 0
+    assert set(payload["summary"]) >= {"ratio_loop_vs_same_settings", "ratio_cpu_vs_same_settings"}
     same = payload["summary"]["ratio_loop_vs_same_settings"]
     assert same["low"] <= same["mean"] <= same["high"] and "(≤ 1.05 ×)" in (tmp_path / "overhead.md").read_text()
 
@@ -167,6 +169,11 @@ def test_peer_summaries_count_never_as_last_and_bound_the_ratios() -> None:
     assert summary["them"]["best_at"]["30.0"]["min"] == float("-inf")
     ratios = paired_ratios(rows, "us", "them", budget=120.0)
     assert [(r["ratio"], r["bound"]) for r in ratios["per_seed"]] == [(0.4, "="), (40.0 / 120.0, "≤")]
+    for row in rows:
+        if row["seed"] == 1:
+            row["time_to_target_s"] = None
+    ratios = paired_ratios(rows, "us", "them", budget=120.0)  # neither reached it on seed 1: left out
+    assert ratios["per_seed"][1] == {"seed": 1, "ratio": None, "bound": "neither"} and ratios["median"] == 0.4
 
 
 def test_time_to_target_is_the_first_trial_at_or_above_it() -> None:

@@ -104,6 +104,9 @@ def test_complete_trial_returns_the_validation_score(tmp_path: Path, splits: tra
         assert run.data.metrics["final_val_accuracy"] == pytest.approx(trial.value)
         assert run.data.params["seed"] == str(3 + trial.number)
         assert {"time_build_s", "time_fit_s", "time_evaluate_s", "n_params"} <= set(run.data.metrics)
+        assert run.data.metrics["worker_rss_mb"] > 100 and run.data.metrics["worker_cpu_s"] > 0
+    cpu = [ctx.tracker.client.get_run(t.user_attrs["mlflow_run_id"]).data.metrics["worker_cpu_s"] for t in study.trials]
+    assert cpu[1] > cpu[0]  # cumulative: the second trial's work lies between them
 
 
 def test_a_stop_before_the_run_id_is_recorded_leaves_no_mlflow_run_running(tmp_path: Path, splits: trainers.Splits,
