@@ -2,8 +2,9 @@
 
 Everything the worker needs comes from the storage: the data source and split, the metric, the families and
 the training settings (the study's spec), the MLflow parent run to nest trials under. The worker loads the
-data itself (stage 1, as ``run`` does; a pool's worker maps the split its coordinator prepared instead) and refuses to work when its fingerprint or its code's search space
-differs from the study's; then it runs queued trials (stage 5's loop) until none is left.
+data itself (stage 1, as ``run`` does; a pool's worker maps the split its coordinator prepared instead) and
+refuses to work when its fingerprint or its code's search space differs from the study's; then it runs queued
+trials (stage 5's loop) until none is left.
 """
 
 from __future__ import annotations
