@@ -196,13 +196,14 @@ def _contender(args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------------------- orchestration
 
 
-def _run_for(argv: list[str], cwd: Path, budget_s: float) -> float:
-    """Run ``argv`` until it ends or ``budget_s`` have passed (then SIGTERM to its process group, SIGKILL after
-    60 s); returns the wall clock at launch."""
+def _run_for(argv: list[str], cwd: Path, budget_s: float, logs: Path | None = None) -> float:
+    """Run ``argv`` in ``cwd`` until it ends or ``budget_s`` have passed (then SIGTERM to its process group,
+    SIGKILL after 60 s), its stderr to ``logs`` (default ``cwd``) / stderr.log; returns the wall clock at launch."""
+    log = (logs or cwd) / "stderr.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("MLFLOW_TRACKING_URI", None)
     launched = time.time()
-    with open(cwd / "stderr.log", "w") as stderr:
+    with open(log, "w") as stderr:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
                                 start_new_session=True)
         try:
@@ -215,7 +216,7 @@ def _run_for(argv: list[str], cwd: Path, budget_s: float) -> float:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     if proc.returncode not in (0, -signal.SIGTERM, 128 + signal.SIGTERM, 130, 143) and time.time() - launched < budget_s:
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {(cwd / 'stderr.log').read_text()[-3000:]}")
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {log.read_text()[-3000:]}")
     return launched
 
 
@@ -237,7 +238,7 @@ def run_contender(name: str, args: argparse.Namespace, seed: int, work: Path) ->
         argv = [sys.executable, "-m", "bench.peers", "--contender", name, "--work", str(work), "--dataset",
                 args.dataset, "--families", args.families, "--n-trials", str(args.n_trials), "--epochs",
                 str(args.epochs), "--batch-size", str(args.batch_size), "--seed", str(seed)]
-        launched = _run_for(argv, ROOT, args.budget)
+        launched = _run_for(argv, ROOT, args.budget, logs=work)
         path = work / "events.jsonl"
         events = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     for event in events:
