@@ -82,6 +82,7 @@ class _SignalledWhenFreed:
             pass
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped exception, on purpose
 def test_a_sigterm_a_finalizer_swallowed_still_stops_the_worker_after_its_trial(tmp_path: Path) -> None:
     storage = open_storage(f"sqlite:///{tmp_path / 'optuna.db'}", heartbeat_interval=None, grace_period=None)
     study = optuna.create_study(study_name="term", storage=storage)
