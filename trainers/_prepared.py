@@ -62,5 +62,7 @@ def load_splits(folder: Path) -> Splits:
     for name in _TUPLES:
         if meta.get(name) is not None:
             meta[name] = tuple(meta[name])
-    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+    # Plain read-only ndarrays over the mapping: a ``numpy.memmap`` runs Python code (``__array_finalize__``) on
+    # every slice, i.e. on every batch Keras cuts, where a SIGTERM's exception surfaced as a SystemError.
+    arrays = {name: np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)) for name in ARRAYS}
     return Splits(**arrays, **meta)

@@ -25,7 +25,8 @@ def test_a_saved_split_maps_back_equal_and_read_only(digits_splits: trainers.Spl
     folder = trainers.save_splits(digits_splits, tmp_path / "split")
     mapped = trainers.load_splits(folder)
     _same(digits_splits, mapped)
-    assert isinstance(mapped.x_train, np.memmap) and not mapped.x_train.flags.writeable
+    assert type(mapped.x_train) is np.ndarray and not mapped.x_train.flags.writeable
+    assert isinstance(mapped.x_train.base, np.memmap)  # a view of the file's mapping, not a copy
     with pytest.raises(ValueError):
         mapped.x_train[0, 0] = 1.0
 
