@@ -208,10 +208,7 @@ def test_the_worker_command_refuses_a_missing_study(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_worker_with_other_data_is_refused(tmp_path: Path) -> None:
-    data = _iris_csv(tmp_path / "iris.csv")
-    proc = start_cli(tmp_path, "run", "--dataset", str(data), "--families", "relu", "--trials", "1",
-                     "--epochs", "1", "--seeds", "0", "--study", "csv")
-    assert proc.wait(timeout=300) == 0
+    data = _csv_study(tmp_path)
     data.write_text(data.read_text().replace("5.1,", "5.2,", 1))  # another machine's copy differs
     proc = start_cli(tmp_path, "worker", "--study", "csv")
     out, err = proc.communicate(timeout=300)
@@ -219,6 +216,15 @@ def test_a_worker_with_other_data_is_refused(tmp_path: Path) -> None:
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"error: The data this worker loaded from '{data}' has fingerprint ")
     assert "its trials would not be comparable" in last
+
+
+def _csv_study(tmp_path: Path) -> Path:
+    """Study ``csv``, one trial on iris written as a CSV file; returns the file."""
+    data = _iris_csv(tmp_path / "iris.csv")
+    proc = start_cli(tmp_path, "run", "--dataset", str(data), "--families", "relu", "--trials", "1",
+                     "--epochs", "1", "--seeds", "0", "--study", "csv")
+    assert proc.wait(timeout=300) == 0
+    return data
 
 
 def _iris_csv(path: Path) -> Path:
@@ -233,10 +239,7 @@ def _iris_csv(path: Path) -> Path:
 def test_a_worker_maps_the_coordinators_prepared_split_instead_of_loading_the_data(tmp_path: Path) -> None:
     import trainers
 
-    data = _iris_csv(tmp_path / "iris.csv")
-    proc = start_cli(tmp_path, "run", "--dataset", str(data), "--families", "relu", "--trials", "1",
-                     "--epochs", "1", "--seeds", "0", "--study", "csv")
-    assert proc.wait(timeout=300) == 0
+    data = _csv_study(tmp_path)
     split = trainers.save_splits(trainers.split_dataset(trainers.load_dataset(str(data)), seed=0), tmp_path / "split")
     other = trainers.save_splits(trainers.split_dataset(trainers.load_dataset(str(data)), seed=1), tmp_path / "other")
     data.unlink()  # a worker that loaded the data itself would fail now
