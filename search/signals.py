@@ -5,7 +5,10 @@ run closed. But Python prints and drops an exception raised inside a finalizer (
 callback), and freeing a trained Keras model runs many of them: a SIGTERM that lands there would be lost, and
 the worker would go on starting trials until its coordinator gave up and killed it (seen in ``bench.peers``:
 one of two workers ran 21 more trials in the 60 s after its SIGTERM). So the handler also records the signal,
-and the worker loop calls :func:`raise_if_stopping` between trials.
+and the worker loop calls :func:`raise_if_stopping` between trials; the objective asks :func:`stopping` when a
+trial fails, so that an exception the signal caused by surfacing where it could not be raised as itself (a
+``SystemError`` out of C code, an error a library wrapped it in) marks the trial killed, not failed, and its
+slot goes back to the budget.
 """
 
 from __future__ import annotations
@@ -40,7 +43,12 @@ def install() -> Callable[[], None]:
     return restore
 
 
+def stopping() -> bool:
+    """Whether a SIGTERM or SIGHUP has been received since :func:`install`."""
+    return _received is not None
+
+
 def raise_if_stopping() -> None:
     """Raise :class:`Terminated` again if a SIGTERM or SIGHUP was received, in case it was swallowed."""
-    if _received is not None:
+    if stopping():
         raise Terminated()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import search.signals as signals
 from search.errors import StorageRefused, StorageUnavailable, Terminated
 from search.study.attrs import (
     USER_ATTR_BASELINE,
@@ -130,6 +131,10 @@ def make_objective(ctx: TrialContext) -> Callable[[optuna.Trial], float | tuple[
             trial.set_user_attr(USER_ATTR_FAIL_REASON, reason)
             raise
         except Exception as exc:
+            if signals.stopping():  # the SIGTERM surfaced as another error (in C code, wrapped by a library)
+                state, reason = "killed", "Terminated (SIGTERM)."
+                trial.set_user_attr(USER_ATTR_FAIL_REASON, reason)
+                raise Terminated() from exc
             reason = f"{type(exc).__name__}: {exc}".strip()
             if not isinstance(exc, (StorageUnavailable, StorageRefused)):  # the storage would fail again
                 trial.set_user_attr(USER_ATTR_FAIL_REASON, reason[:1000])

@@ -159,3 +159,39 @@ def test_a_result_after_the_trial_was_declared_dead_leaves_the_killed_run_as_it_
     run = ctx.tracker.client.get_run(trial.user_attrs["mlflow_run_id"])
     assert trial.state == TrialState.FAIL and run.info.status == "KILLED"
     assert run.data.tags["fail_reason"] == "Worker died: no heartbeat."
+
+
+def test_an_error_a_sigterm_surfaced_as_marks_the_trial_killed_not_failed(
+        tmp_path: Path, splits: trainers.Splits, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGTERM raised where Python cannot pass it on as itself (a finalizer, NumPy's C code) comes out as
+    another error, or none: once a signal was received, the trial is killed (its slot goes back to the budget),
+    not failed as if its configuration were broken."""
+    import os
+    import signal
+    import time
+
+    import search.signals as signals
+    import trainers as trainers_module
+    from search.errors import Terminated
+
+    def sigterm_then_another_error(*args: Any, **kwargs: Any) -> Any:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises here
+        except Terminated:
+            pass  # swallowed, as a finalizer would
+        raise SystemError("Objects/listobject.c:338: bad argument to internal function")
+
+    ctx = context(tmp_path, splits, ("relu",), epochs=1)
+    study = optuna.create_study(direction="maximize")
+    monkeypatch.setattr(trainers_module, "train_model", sigterm_then_another_error)
+    restore = signals.install()
+    try:
+        with pytest.raises(Terminated):
+            study.optimize(make_objective(ctx), n_trials=1, catch=(Exception,))
+    finally:
+        restore()
+    (trial,) = study.trials
+    assert trial.user_attrs["fail_reason"] == "Terminated (SIGTERM)."
+    run = ctx.tracker.client.get_run(trial.user_attrs["mlflow_run_id"])
+    assert run.info.status == "KILLED" and run.data.tags["state"] == "killed"
