@@ -5,7 +5,7 @@ the heuristic) on the same real data and, per seed, the same train/validation sp
 with the same epochs per trial and batch size, for the same wall-clock budget from its process' launch:
 
 - ``activation-search``: ``python -m search run --seeds 0 --seed S`` (the search only; the verdict is extra work
-  the others do not do), ``--workers auto`` (its default); ``--workers 1`` on request;
+  the others do not do), ``--workers auto`` (its default); ``--workers 1`` or ``--shared-start`` on request;
 - ``keras-tuner Hyperband``: ``max_epochs`` = the same epochs, ``factor=3``, one iteration, ``seed=S`` (it
   decides its own number of trials and epochs per trial: that is what Hyperband is); RandomSearch on request;
 - ``optuna + MLflowCallback``: what a user writes without this tool: ``study.optimize`` with TPE (seed S), a
@@ -20,6 +20,10 @@ value, not its best epoch; pruned trials have none). Per seed: the time each con
 ``--within`` (0.5 points) of the best score any contender reached on that split, and its best score after each
 of ``--marks`` seconds. Reported: medians and ranges over the seeds, and per-seed ratios of time to target.
 Targets: ≤ 0.5 × Hyperband's and ≤ 0.7 × the Optuna script's.
+
+``--merge-with peers_X.json`` runs the ``--only`` contenders on that saved run's seeds and settings and reports
+them together with the saved ones (the targets recomputed over everyone): a new variant measured against the
+peers without re-running them, at the price of another hour of the machine's drift.
 """
 
 from __future__ import annotations
@@ -48,8 +52,8 @@ from bench._common import (
     write_results,
 )
 
-CONTENDERS = ("activation-search", "activation-search --workers 1", "keras-tuner RandomSearch",
-              "keras-tuner Hyperband", "optuna + MLflowCallback")
+CONTENDERS = ("activation-search", "activation-search --workers 1", "activation-search --shared-start",
+              "keras-tuner RandomSearch", "keras-tuner Hyperband", "optuna + MLflowCallback")
 DEFAULT_CONTENDERS = ("activation-search", "keras-tuner Hyperband", "optuna + MLflowCallback")  # the targets'
 TARGETS = {"keras-tuner Hyperband": 0.5, "optuna + MLflowCallback": 0.7}  # time to target, ours ÷ theirs
 
@@ -226,9 +230,11 @@ def run_contender(name: str, args: argparse.Namespace, seed: int, work: Path) ->
     if name.startswith("activation-search"):
         workers = "1" if name.endswith("--workers 1") else "auto"
         per_family = max(1, args.n_trials // len(args.families.split(",")))
+        extra = ["--shared-start"] if name.endswith("--shared-start") else []
         argv = search_argv(["--dataset", args.dataset, "--families", args.families, "--trials", str(per_family),
                             "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--metric", "accuracy",
-                            "--seeds", "0", "--seed", str(seed), "--workers", workers, "--study", "peers"], work)
+                            "--seeds", "0", "--seed", str(seed), "--workers", workers, "--study", "peers", *extra],
+                           work)
         launched = _run_for(argv, work, args.budget)
         study = load_study(work, "peers")
         events = [{"t": t.datetime_complete.timestamp(), "score": t.value if t.state.name == "COMPLETE" else None,
@@ -343,13 +349,14 @@ def table(summary: dict[str, Any], ratios: dict[str, Any], args: argparse.Namesp
         lines.append(f"| {name} | {agg['trials_median']:.0f} | {agg['reached']}/{agg['seeds']} | "
                      f"{_fmt(t['median'])} ({_fmt(t['min'])}–{_fmt(t['max'])}) | {cells} |")
     lines.append("")
-    for peer, result in ratios.items():
-        per_seed = ", ".join("neither reached it" if r["ratio"] is None else
-                             f"{r['bound'] if r['bound'] != '=' else ''}{r['ratio']:.2f}" for r in result["per_seed"])
-        target = TARGETS.get(peer)
-        median = "n/a" if result["median"] is None else f"{result['median']:.2f}"
-        lines.append(f"- time to target ÷ {peer}: median over the seeds where either reached it **{median}**"
-                     f"{f' (target ≤ {target})' if target else ''}; per seed {per_seed}")
+    for ours, against in ratios.items():
+        for peer, result in against.items():
+            per_seed = ", ".join("neither reached it" if r["ratio"] is None else
+                                 f"{r['bound'] if r['bound'] != '=' else ''}{r['ratio']:.2f}" for r in result["per_seed"])
+            target = TARGETS.get(peer)
+            median = "n/a" if result["median"] is None else f"{result['median']:.2f}"
+            lines.append(f"- {ours}: time to target ÷ {peer}: median over the seeds where either reached it "
+                         f"**{median}**{f' (target ≤ {target})' if target else ''}; per seed {per_seed}")
     lines += ["", f"Seeds {args.seeds} (each seed: its own train/validation split and search seed, the same for every "
                   f"contender); {args.budget:.0f} s per contender from its process' launch; target per seed: within "
                   f"{100 * args.within:.1f} points of the best validation accuracy any contender reached on that split. "
@@ -376,51 +383,86 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)  # one contender's seed
     parser.add_argument("--from-json", type=Path, help="report a saved bench/results/peers_*.json again, run nothing")
+    parser.add_argument("--merge-with", type=Path, help="run --only on a saved run's seeds and settings, report all")
     args = parser.parse_args(argv)
     if args.from_json:
         _report_again(args.from_json)
+        return
+    if args.merge_with:
+        _merge_with(args.merge_with, args.only)
         return
     args.dataset = dataset_path(args.dataset)
     if args.contender:
         _contender(args)
         return
-    seeds = [int(s) for s in args.seeds.split(",")]
     marks = tuple(float(m) for m in args.marks.split(",") if float(m) <= args.budget)
-    rows, per_seed = [], {}
+    rows = run_seeds(args, marks)
+    report(rows, summarise_seeds(rows, args.within, marks), args, marks)
+
+
+def run_seeds(args: argparse.Namespace, marks: tuple[float, ...], earlier: list[dict[str, Any]] = ()) -> list[Any]:
+    """Every ``args.only`` contender on every seed (the order rotated per seed to spread the drift), a line per
+    seed as it ends (against the ``earlier`` rows of a merged run too)."""
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
-        for index, seed in enumerate(seeds):
-            order = args.only[index % len(args.only):] + args.only[:index % len(args.only)]  # spread the drift
+        for index, seed in enumerate(int(s) for s in args.seeds.split(",")):
+            order = args.only[index % len(args.only):] + args.only[:index % len(args.only)]
             seed_rows = [run_contender(name, args, seed, Path(tmp) / f"s{seed}-c{i}") for i, name in enumerate(order)]
-            best, target = summarise(seed_rows, args.within, marks)
-            per_seed[seed] = {"best": best, "target": target}
+            best, _ = summarise(seed_rows + [r for r in earlier if r["seed"] == seed], args.within, marks)
             rows += seed_rows
             print(f"seed {seed}: best {best:.4f}; " + ", ".join(
                 f"{r['contender']} {_fmt(r['time_to_target_s'] or math.inf)} s" for r in seed_rows), flush=True)
-    report(rows, per_seed, args, marks)
+    return rows
+
+
+def summarise_seeds(rows: list[dict[str, Any]], within: float, marks: tuple[float, ...]) -> dict[int, Any]:
+    """:func:`summarise` per seed; each seed's best and target."""
+    per_seed = {}
+    for seed in sorted({r["seed"] for r in rows}):
+        best, target = summarise([r for r in rows if r["seed"] == seed], within, marks)
+        per_seed[seed] = {"best": best, "target": target}
+    return per_seed
 
 
 def report(rows: list[dict[str, Any]], per_seed: dict[Any, Any], args: argparse.Namespace,
            marks: tuple[float, ...]) -> None:
     """Summaries, ratios and the table of a finished benchmark, into bench/results/peers_<dataset>.*."""
-    ours = args.only[0]
     summary = aggregate(rows, args.only, marks)
     args.val_rows = validation_rows(args.dataset, int(next(iter(per_seed))))
     args.best_median = statistics.median(v["best"] for v in per_seed.values())
-    ratios = {peer: paired_ratios(rows, ours, peer, args.budget) for peer in args.only[1:]}
+    ours = [c for c in args.only if c.startswith("activation-search")] or args.only[:1]
+    ratios = {us: {peer: paired_ratios(rows, us, peer, args.budget) for peer in args.only if peer not in ours}
+              for us in ours}
     payload = {"args": {k: v for k, v in vars(args).items() if k not in ("contender", "work", "seed", "from_json")},
                "per_seed": per_seed, "summary": summary, "ratios": ratios, "rows": rows}
     write_results(f"peers_{Path(args.dataset).name.split('.')[0]}", payload, table(summary, ratios, args, marks))
 
 
-def _report_again(path: Path) -> None:
-    """``--from-json``: the report of a saved run again (after a change to the summaries), nothing re-run."""
+def _saved(path: Path) -> tuple[argparse.Namespace, list[dict[str, Any]], tuple[float, ...]]:
     saved = json.loads(path.read_text())
     args = argparse.Namespace(**saved["args"])
-    rows = saved["rows"]
-    marks = tuple(float(m) for m in args.marks.split(",") if float(m) <= args.budget)
-    for seed in {r["seed"] for r in rows}:
-        summarise([r for r in rows if r["seed"] == seed], args.within, marks)
-    report(rows, saved["per_seed"], args, marks)
+    if not Path(args.dataset).exists() and "/datasets/" in args.dataset:  # saved in another clone
+        args.dataset = dataset_path(args.dataset.split("/datasets/", 1)[1])
+    return args, saved["rows"], tuple(float(m) for m in args.marks.split(",") if float(m) <= args.budget)
+
+
+def _report_again(path: Path) -> None:
+    """``--from-json``: the report of a saved run again (after a change to the summaries), nothing re-run."""
+    args, rows, marks = _saved(path)
+    report(rows, summarise_seeds(rows, args.within, marks), args, marks)
+
+
+def _merge_with(path: Path, contenders: list[str]) -> None:
+    """``--merge-with``: ``contenders`` on a saved run's seeds and settings, reported with its rows."""
+    args, rows, marks = _saved(path)
+    new = [c for c in contenders if c not in args.only]
+    if not new:
+        raise SystemExit(f"--merge-with: every contender in --only is already in {path}")
+    args.only, earlier_only = new, args.only
+    rows += run_seeds(args, marks, earlier=rows)
+    args.only = [*earlier_only, *new]
+    report(rows, summarise_seeds(rows, args.within, marks), args, marks)
+
 
 if __name__ == "__main__":
     main()

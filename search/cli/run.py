@@ -121,6 +121,10 @@ def _add_method_arguments(space: Any) -> None:
                             "(4 values of each number, every choice), cmaes (CMA-ES; needs the cmaes package), gp "
                             "(Gaussian process; needs torch), nsga2 (NSGA-II); cmaes and gp draw categorical "
                             "parameters at random")
+    space.add_argument("--shared-start", action="store_true",
+                       help="each family's sampler also learns from the other families' trials (ranked within "
+                            "their family) on the parameters they share, until it has 10 trials of its own: "
+                            "quicker to a good model; a family's search then depends on the others'")
     space.add_argument("--pruner", choices=PRUNER_NAMES, default=None,
                        help="Optuna pruner on the validation metric after each epoch; every one compares a trial "
                             f"only with trials of its own family (default: {DEFAULTS.pruner}; none with --objectives "
@@ -253,7 +257,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         plugins=tuple(args.plugins), activations=tuple(args.activations), builder=args.builder,
         timeout=args.timeout, epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
         study=args.study, storage=storage_from(args.storage), tracking_uri=args.tracking_uri, experiment=args.experiment,
-        seed=args.seed, sampler=args.sampler, pruner=pruner, objectives=args.objectives, val_size=args.val_size, test_size=args.test_size,
+        seed=args.seed, sampler=args.sampler, shared_start=args.shared_start, pruner=pruner, objectives=args.objectives, val_size=args.val_size, test_size=args.test_size,
         devices=tuple(args.devices) if args.devices else None, baselines=args.baselines, seeds=args.seeds,
         metric=args.metric, rope=args.rope, fixed_split=args.fixed_split,
         select_top=args.select_top, select_seeds=args.select_seeds, repeats=args.repeats, task=args.task,

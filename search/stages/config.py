@@ -36,6 +36,7 @@ class RunConfig:
     experiment: str | None = None
     seed: int = 0
     sampler: str = "tpe"
+    shared_start: bool = False  # each family's sampler starts from the others' trials on the shared parameters
     pruner: str = "median"
     val_size: float = 0.15
     test_size: float = 0.15

@@ -155,7 +155,8 @@ def _join_context(options: WorkerOptions, study: optuna.Study, spec: StudySpec, 
     study.pruner = make_pruner(spec.pruner, spec.epochs)
     # Each worker its own stream of suggestions (TPE's constant liar keeps concurrent ones apart).
     study.sampler = study_sampler(spec.sampler, spec.seed + len(study.get_trials(deepcopy=False))
-                                  + 7919 * (options.index + 1), builder, spec.families)
+                                  + 7919 * (options.index + 1), builder, spec.families,
+                                  shared_start=spec.shared_start)
     train_config = trainers.TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed,
                                         patience=spec.patience, devices=options.devices)
     return TrialContext(splits=splits, builder=builder, train_config=train_config, tracker=tracker,

@@ -71,14 +71,16 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
         name=name,
         storage=storage,
         direction=directions(config.objectives, data.direction),
-        sampler=study_sampler(config.sampler, config.seed, builder, config.families, console),
+        sampler=study_sampler(config.sampler, config.seed, builder, config.families, console,
+                              shared_start=config.shared_start),
         pruner=make_pruner(config.pruner, config.epochs),
         identity=_identity(config, data, builder),
     )
     n_before = len(study.get_trials(deepcopy=False))
     if n_before:
         # A resumed study must not replay the first invocation's random start-up suggestions.
-        study.sampler = study_sampler(config.sampler, config.seed + n_before, builder, config.families)
+        study.sampler = study_sampler(config.sampler, config.seed + n_before, builder, config.families,
+                                      shared_start=config.shared_start)
     console.print(f"study {name!r} in {redact_url(config.storage)}: "
                   + ("new" if created else f"resumed with {n_before} trials"))
     from search.study import USER_ATTR_SPEC
@@ -88,7 +90,7 @@ def open_or_resume(config: RunConfig, data: PreparedData, console: Console) -> O
 
 
 def study_sampler(name: str, seed: int, builder: Callable[[Any], Any], families: Sequence[str],
-                  console: Console | None = None) -> Any:
+                  console: Console | None = None, shared_start: bool = False) -> Any:
     """The study's sampler (with each family's grid for ``grid``); says what a numbers-only sampler does with
     the categorical parameters."""
     from search.study import declared_space, grid_space, make_sampler, sampler_notice
@@ -100,7 +102,7 @@ def study_sampler(name: str, seed: int, builder: Callable[[Any], Any], families:
         notice = sampler_notice(name, sorted(categorical))
         if notice:
             console.print(notice)
-    return make_sampler(name, seed, grids)
+    return make_sampler(name, seed, grids, shared_start=shared_start)
 
 
 def _require_trials(name: str, storage: Any, url: str) -> None:
@@ -142,5 +144,5 @@ def _spec(config: RunConfig, data: PreparedData) -> Any:
         metric=data.metric, epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
         sampler=config.sampler, pruner=config.pruner, plugins=tuple(config.plugins),
         activations=tuple(config.activations), plugin_digests=digests, builder=config.builder,
-        objectives=tuple(config.objectives),
+        objectives=tuple(config.objectives), shared_start=config.shared_start,
     )  # fmt: skip

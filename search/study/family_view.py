@@ -65,10 +65,10 @@ class FamilyStudy(optuna.study.Study):
 
     Writes (a pruner's system attributes) go through to the real storage."""
 
-    def __init__(self, study: optuna.Study, family: Any) -> None:
+    def __init__(self, study: optuna.Study, family: Any, storage: FamilyStorage | None = None) -> None:
         super().__init__(
             study_name=study.study_name,
-            storage=FamilyStorage(study._storage, study._study_id, family),
+            storage=storage or FamilyStorage(study._storage, study._study_id, family),
             sampler=study.sampler,
             pruner=study.pruner,
         )

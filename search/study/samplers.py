@@ -16,7 +16,8 @@ Grids = Mapping[str | None, Mapping[str, Sequence[Any]]]  # family -> parameter 
 PRUNER_NAMES: tuple[str, ...] = ("median", "percentile", "hyperband", "successive-halving", "none")
 
 
-def make_sampler(name: str, seed: int, grids: Grids | None = None) -> optuna.samplers.BaseSampler:
+def make_sampler(name: str, seed: int, grids: Grids | None = None,
+                 shared_start: bool = False) -> optuna.samplers.BaseSampler:
     """A seeded sampler, one instance per family that learns from that family's trials only
     (:class:`~search.study.family_sampler.PerFamilySampler`). TPE is multivariate with grouped conditional
     parameters (the activation's parameters exist only for their family, which is what ``group=True`` is for).
@@ -25,6 +26,9 @@ def make_sampler(name: str, seed: int, grids: Grids | None = None) -> optuna.sam
     order and, once it is exhausted, re-draws points of it (the budget, not the grid, ends the search). CMA-ES
     and GP handle numbers only: categorical parameters are drawn by their fallback random sampler (see
     :func:`sampler_notice`). NSGA-II is Optuna's genetic algorithm, single- or multi-objective.
+
+    With ``shared_start``, each family's sampler also learns from the other families' trials on the parameters
+    they share until it has TPE's ten start-up trials of its own (:mod:`search.study.shared_start`).
 
     Raises:
         UsageError: For a sampler whose library is not installed (``cmaes``, ``gp``), or ``grid`` without grids.
@@ -48,7 +52,9 @@ def make_sampler(name: str, seed: int, grids: Grids | None = None) -> optuna.sam
         raise ValueError(f"Unknown sampler {name!r}; choose from {sorted(factories)}.")
     if name == "grid" and grids is None:
         raise ValueError("The grid sampler needs each family's grid (search.study.grid_space).")
-    return PerFamilySampler(_quietly(factories[name]), seed)
+    from search.study.shared_start import SHARED_START_TRIALS
+
+    return PerFamilySampler(_quietly(factories[name]), seed, SHARED_START_TRIALS if shared_start else 0)
 
 
 def require_sampler(name: str) -> None:

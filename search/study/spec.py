@@ -41,6 +41,7 @@ class StudySpec:
     plugin_digests: dict[str, str] = field(default_factory=dict)  # what a worker's plugins must match
     builder: str | None = None  # --builder MODULE:ATTR (None: the built-in MLP / CNN)
     objectives: tuple[str, ...] = ("metric",)  # --objectives (metric, latency: a multi-objective study)
+    shared_start: bool = False  # --shared-start (every worker's sampler must do the same)
 
     def to_attr(self) -> dict[str, Any]:
         return {**asdict(self), "families": list(self.families), "plugins": list(self.plugins),

@@ -62,6 +62,7 @@ class RunSettings(_Strict):
     select_seeds: int | None = Field(default=None, ge=0)
     metric: Metric | None = None
     sampler: Sampler | None = None
+    shared_start: bool | None = None  # --shared-start
     pruner: Pruner | None = None
     objectives: list[Literal["metric", "latency"]] | None = None
     workers: int | None = Field(default=None, ge=1, le=1024)
