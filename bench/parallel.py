@@ -7,18 +7,26 @@ Optuna storage (first trial start to last trial end), and end to end (process wa
 One more row, ``1 worker, 1 thread`` (TensorFlow's thread pools pinned to one thread, as each of N workers on N
 cores has), splits the ratio in two: what one worker already gains from the cores the others would use (its
 intra-op threads), and how close N workers come to N single-threaded ones (contention, start-up, the tail).
+
+And the hardware's share of that contention: the first study's configurations trained by ``bench.floor`` (bare
+``model.fit``, no study, no tracking, one thread, the tool's steps per execution) alone, then by two such loops
+side by side. If two bare loops slow each other as much as two workers do, the loss is the cores' shared cache
+and memory bandwidth, not the tool.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench._common import completed_trials, run_search, write_results
+from bench._common import ROOT, completed_trials, run_search, write_results
 
 
 def measure(workers: int, *, trials: int, epochs: int, families: str, dataset: str, root: Path,
@@ -34,6 +42,27 @@ def measure(workers: int, *, trials: int, epochs: int, families: str, dataset: s
     return {"workers": workers, "threads": threads, "trials": len(done), "search_s": span, "wall_s": wall,
             "trials_per_hour": 3600 * len(done) / span, "trials_per_hour_wall": 3600 * len(done) / wall,
             "mean_trial_s": per_trial}
+
+
+def bare_loops(folder: Path, root: Path, *, dataset: str, families: str, epochs: int, side_by_side: int
+               ) -> list[float]:
+    """Mean seconds per configuration of ``side_by_side`` concurrent ``bench.floor`` loops (one thread each)
+    over the completed trials of the study in ``folder``; one mean per loop."""
+    _, done = completed_trials(folder, "bench")
+    spec = {"dataset": dataset, "seed": 0, "families": families.split(","), "epochs": epochs, "batch_size": 64,
+            "configs": [{"number": t.number, "family": t.user_attrs["family"], "params": t.params, "seed": t.number}
+                        for t in done]}
+    configs = root / "bare_configs.json"
+    configs.write_text(json.dumps(spec))
+    pinned = {"TF_NUM_INTRAOP_THREADS": "1", "OMP_NUM_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+    argv = [sys.executable, "-m", "bench.floor", str(configs), "--steps-per-execution", "8"]
+    with _environment(pinned):
+        procs = [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(side_by_side)]
+        outputs = [p.communicate()[0] for p in procs]
+    if any(p.returncode for p in procs):
+        raise RuntimeError(f"bench.floor failed: {[p.returncode for p in procs]}")
+    rows = [json.loads(out)["rows"][1:] for out in outputs]  # the first configuration pays the tracing
+    return [sum(r["seconds"] for r in loop) / len(loop) for loop in rows]
 
 
 @contextmanager
@@ -59,12 +88,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--no-single-thread", dest="single_thread", action="store_false",
                         help="skip the one-worker, one-thread row")
+    parser.add_argument("--no-bare", dest="bare", action="store_false",
+                        help="skip the bare model.fit loops alone and side by side")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-parallel-") as tmp:
         common = {"trials": args.trials, "epochs": args.epochs, "families": args.families, "dataset": args.dataset,
                   "root": Path(tmp)}
         rows = [measure(w, **common) for w in args.workers]
         single = measure(1, threads=1, **common) if args.single_thread else None
+        bare = None
+        if args.bare:
+            first = Path(tmp) / f"w{args.workers[0]}tNone"
+            kwargs = {"dataset": args.dataset, "families": args.families, "epochs": args.epochs}
+            bare = {"alone": bare_loops(first, Path(tmp), side_by_side=1, **kwargs),
+                    "side_by_side": bare_loops(first, Path(tmp), side_by_side=2, **kwargs)}
     base = rows[0]["trials_per_hour"]
     lines = ["| workers | trials | search phase (s) | trials/hour | ratio vs first | end-to-end wall (s) | mean trial (s) |",
              "|---:|---:|---:|---:|---:|---:|---:|"]
@@ -81,7 +118,17 @@ def main(argv: list[str] | None = None) -> None:
             ideal = row["workers"] * r["trials_per_hour"]
             lines.append(f"{row['workers']} workers: {row['trials_per_hour'] / ideal:.2f} of {row['workers']} "
                          "single-threaded workers' ideal (the rest: contention, start-up stagger, the last trials' tail).")
-    write_results("parallel", {"args": vars(args), "rows": rows, "single_thread": single}, "\n".join(lines))
+    if bare is not None:
+        alone, pair = bare["alone"][0], sum(bare["side_by_side"]) / 2
+        lines += ["", f"Bare `model.fit` loops (one thread, the same configurations): {alone:.2f} s per configuration "
+                  f"alone, {pair:.2f} s with two side by side ({pair / alone:.2f} ×)."]
+        tool = rows[1]["mean_trial_s"] / single["mean_trial_s"] if single is not None and len(rows) > 1 else 0.0
+        if tool > 1:
+            lines.append(f"The tool's workers: {single['mean_trial_s']:.2f} s per trial alone (one thread), "
+                         f"{rows[1]['mean_trial_s']:.2f} s with {rows[1]['workers']} side by side ({tool:.2f} ×): "
+                         f"{(pair / alone - 1) / (tool - 1):.0%} of the slow-down is the bare loops' own.")
+    write_results("parallel", {"args": vars(args), "rows": rows, "single_thread": single, "bare": bare},
+                  "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ the heuristic) on the same real data and, per seed, the same train/validation sp
 with the same epochs per trial and batch size, for the same wall-clock budget from its process' launch:
 
 - ``activation-search``: ``python -m search run --seeds 0 --seed S`` (the search only; the verdict is extra work
-  the others do not do), ``--workers auto`` (its default); ``--workers 1`` or ``--shared-start`` on request;
+  the others do not do), ``--workers auto`` (its default); ``--workers 1``, ``--shared-start`` (and with
+  ``--pruner hyperband``) on request;
 - ``keras-tuner Hyperband``: ``max_epochs`` = the same epochs, ``factor=3``, one iteration, ``seed=S`` (it
   decides its own number of trials and epochs per trial: that is what Hyperband is); RandomSearch on request;
 - ``optuna + MLflowCallback``: what a user writes without this tool: ``study.optimize`` with TPE (seed S), a
@@ -53,7 +54,8 @@ from bench._common import (
 )
 
 CONTENDERS = ("activation-search", "activation-search --workers 1", "activation-search --shared-start",
-              "keras-tuner RandomSearch", "keras-tuner Hyperband", "optuna + MLflowCallback")
+              "activation-search --shared-start --pruner hyperband", "keras-tuner RandomSearch",
+              "keras-tuner Hyperband", "optuna + MLflowCallback")
 DEFAULT_CONTENDERS = ("activation-search", "keras-tuner Hyperband", "optuna + MLflowCallback")  # the targets'
 TARGETS = {"keras-tuner Hyperband": 0.5, "optuna + MLflowCallback": 0.7}  # time to target, ours ÷ theirs
 
@@ -230,7 +232,7 @@ def run_contender(name: str, args: argparse.Namespace, seed: int, work: Path) ->
     if name.startswith("activation-search"):
         workers = "1" if name.endswith("--workers 1") else "auto"
         per_family = max(1, args.n_trials // len(args.families.split(",")))
-        extra = ["--shared-start"] if name.endswith("--shared-start") else []
+        extra = name.split()[1:] if "--shared-start" in name else []
         argv = search_argv(["--dataset", args.dataset, "--families", args.families, "--trials", str(per_family),
                             "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--metric", "accuracy",
                             "--seeds", "0", "--seed", str(seed), "--workers", workers, "--study", "peers", *extra],

@@ -23,6 +23,8 @@ def test_parallel_benchmark_smoke(tmp_path: Path) -> None:
     parallel.main(["--workers", "1", "--trials", "1", "--epochs", "1", "--dataset", "iris"])
     payload = json.loads((tmp_path / "parallel.json").read_text())
     assert payload["rows"][0]["trials"] == 2 and "trials/hour" in (tmp_path / "parallel.md").read_text()
+    assert len(payload["bare"]["alone"]) == 1 and len(payload["bare"]["side_by_side"]) == 2
+    assert "side by side" in (tmp_path / "parallel.md").read_text()
     assert payload["single_thread"]["threads"] == 1 and payload["single_thread"]["trials"] == 2
 
 
