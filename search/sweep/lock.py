@@ -4,7 +4,8 @@ The lock is a study named ``sweep-lock:<name>`` whose user attributes say who ho
 and when the holder last said it was alive. Creating a study is atomic in every Optuna storage (its name is
 unique), so of two starts exactly one creates it. The holder refreshes its heartbeat every ``beat_s``; the
 lock is taken over when its holder is dead: on the same host, its pid is gone; on another host, its heartbeat
-is older than ``stale_s``. Released (the study deleted) on exit, whatever the exit.
+is older than ``stale_s``. Released (the study deleted) on exit, whatever the exit. A dead holder's record
+(:attr:`SweepLock.took_over`) says how long it ran: from ``started`` to its last ``heartbeat``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class SweepLock:
     stale_s: float = STALE_S
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     took_over: dict[str, Any] | None = None  # the dead holder whose lock this one took, if any
+    note: dict[str, Any] = field(default_factory=dict)  # what else the holder record says (the sweep's night)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -94,8 +96,8 @@ class SweepLock:
 
     def _record(self, study: Any) -> None:
         now = time.time()
-        study.set_user_attr("holder", {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token,
-                                       "started": now, "heartbeat": now})  # fmt: skip
+        study.set_user_attr("holder", {**self.note, "host": socket.gethostname(), "pid": os.getpid(),
+                                       "token": self.token, "started": now, "heartbeat": now})  # fmt: skip
 
     def _beat(self, study: Any) -> None:
         while not self._stop.wait(self.beat_s):

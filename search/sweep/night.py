@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 from search.sweep.config import SweepConfig
 from search.sweep.lock import SweepLock
 from search.sweep.nightly import compare_nights, to_json, to_markdown, trend_png
-from search.sweep.runner import NIGHT_TAG, SWEEP_TAG, SweepOutcome, run_datasets, study_name
+from search.sweep.runner import (
+    NIGHT_TAG,
+    SPENT_TAG,
+    SWEEP_TAG,
+    SweepOutcome,
+    dead_start_seconds,
+    night_budget_left,
+    run_datasets,
+    study_name,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,7 +42,7 @@ def run_sweep(config: SweepConfig, date: str, output: Path, console: Console) ->
     started = time.perf_counter()
     storage = config.storage_url() or DEFAULT_STORAGE
     experiment = config.sweep.experiment or f"activation-search/sweep/{config.sweep.name}"
-    with SweepLock(storage, config.sweep.name) as lock:  # first: a refused start touches nothing else
+    with SweepLock(storage, config.sweep.name, note={"date": date}) as lock:  # first: a refusal touches nothing
         tracking = resolve_tracking_uri(config.tracking())
         check_tracking(tracking)
         if lock.took_over:
@@ -42,11 +51,15 @@ def run_sweep(config: SweepConfig, date: str, output: Path, console: Console) ->
         tracker = Tracker(tracking)
         experiment_id = tracker.experiment_id(experiment)
         night_run = _night_run(tracker, experiment_id, config.sweep.name, date)
-        outcome = SweepOutcome(date, run_id=night_run)
+        outcome = SweepOutcome(date, run_id=night_run, spent_before=_spent(tracker, night_run, lock, date))
+        left = night_budget_left(config.sweep.budget_minutes, outcome.spent_before)
+        if outcome.spent_before:
+            console.print(f"sweep: {date}: earlier starts tonight used {outcome.spent_before:.0f} s of the night's "
+                          f"{60 * config.sweep.budget_minutes:.0f} s; {left:.0f} s left")  # fmt: skip
         status = "FAILED"
         try:
             run_datasets(config, date, storage=storage, tracking_uri=tracking, experiment=experiment,
-                         night_run_id=night_run, console=console, results=outcome.results)  # fmt: skip
+                         night_run_id=night_run, console=console, results=outcome.results, budget_s=left)  # fmt: skip
             _compare(outcome, config, storage)
             status = "FINISHED"
         except KeyboardInterrupt:
@@ -71,6 +84,17 @@ def _night_run(tracker: Any, experiment_id: str, sweep: str, date: str) -> str:
         return str(runs[0].info.run_id)
     return str(tracker.start_parent(experiment_id, run_name=f"{sweep} {date}", params={"sweep": sweep, "date": date},
                                     tags={SWEEP_TAG: sweep, NIGHT_TAG: date, "role": "night"}))  # fmt: skip
+
+
+def _spent(tracker: Any, night_run: str, lock: SweepLock, date: str) -> float:
+    """Wall seconds tonight's earlier starts used: what they recorded on the night's run, plus the run time of
+    a start killed before it could record its own (its lock's heartbeats), recorded now."""
+    spent = float(tracker.client.get_run(night_run).data.tags.get(SPENT_TAG, 0.0))
+    dead = dead_start_seconds(lock.took_over, date)
+    if dead:
+        spent += dead
+        tracker.client.set_tag(night_run, SPENT_TAG, f"{spent:.1f}")
+    return spent
 
 
 def _compare(outcome: SweepOutcome, config: SweepConfig, storage: str) -> None:
@@ -159,7 +183,7 @@ def _metrics(outcome: SweepOutcome) -> dict[str, float]:
 
 
 def _tags(outcome: SweepOutcome) -> dict[str, str]:
-    return {"partial": ",".join(outcome.partial) or "none",
+    return {"partial": ",".join(outcome.partial) or "none", SPENT_TAG: f"{outcome.spent_before + outcome.wall_seconds:.1f}",
             "mlflow.note.content": _summary_line(outcome)}  # fmt: skip
 
 

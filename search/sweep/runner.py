@@ -7,7 +7,10 @@ only what is missing runs. The night's budget is shared: each dataset in turn ge
 the datasets left (what one leaves unused passes on), of which ``search_share`` for starting trials (Optuna's
 timeout: no trial starts after it) and the rest for the verdict (no retraining starts after the share ends).
 A dataset the budget cut short is reported as partial (its verdict, when cut, is finished by the next start
-the same night); the nightly report is written all the same.
+the same night, within what is left of the night's budget); the nightly report is written all the same.
+
+The budget is the night's, not each start's: every start adds its wall time to the night's MLflow run
+(``sweep.spent_s``), and a later start the same night gets what is left (:func:`night_budget_left`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 
 NIGHT_TAG = "sweep.date"
 SWEEP_TAG = "sweep.name"
+SPENT_TAG = "sweep.spent_s"  # on the night's run: wall seconds the night's starts have used so far
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class SweepOutcome:
     run_id: str | None = None
     output: Path | None = None
     wall_seconds: float = 0.0
+    spent_before: float = 0.0  # wall seconds earlier starts the same night used
 
     @property
     def partial(self) -> list[str]:
@@ -74,6 +79,19 @@ def parse_date(text: str | None) -> str:
         return datetime.date.fromisoformat(text).isoformat()
     except ValueError:
         raise UsageError(f"--date {text!r}: expected YYYY-MM-DD.") from None
+
+
+def night_budget_left(budget_minutes: float, spent: float) -> float:
+    """Seconds of the night's budget a start may still use, after ``spent`` by the earlier starts."""
+    return max(0.0, 60.0 * budget_minutes - spent)
+
+
+def dead_start_seconds(holder: dict[str, Any] | None, date: str) -> float:
+    """How long a sweep killed tonight ran (its lock's first to last heartbeat; it could not record it itself);
+    0 for no dead holder, or one of another night."""
+    if not holder or holder.get("date") != date:
+        return 0.0
+    return max(0.0, float(holder.get("heartbeat", 0.0)) - float(holder.get("started", 0.0)))
 
 
 def dataset_share(seconds_left: float, datasets_left: int) -> float:
@@ -114,12 +132,13 @@ def run_datasets(config: SweepConfig, date: str, *, storage: str, tracking_uri: 
                  night_run_id: str | None, console: Console,
                  run: Callable[[RunConfig, Console], RunOutcome] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 results: list[DatasetResult] | None = None) -> list[DatasetResult]:
-    """Each dataset in turn within the night's budget (``run``: :func:`search.stages.run_search`); each result
-    is appended to ``results`` as its dataset ends (a sweep stopped midway still reports what it finished)."""
+                 results: list[DatasetResult] | None = None, budget_s: float | None = None) -> list[DatasetResult]:
+    """Each dataset in turn within ``budget_s`` (default: the night's whole budget; ``run``:
+    :func:`search.stages.run_search`); each result is appended to ``results`` as its dataset ends (a sweep
+    stopped midway still reports what it finished)."""
     if run is None:
         from search.stages import run_search as run
-    deadline = clock() + 60.0 * config.sweep.budget_minutes
+    deadline = clock() + (60.0 * config.sweep.budget_minutes if budget_s is None else budget_s)
     results = [] if results is None else results
     for i, entry in enumerate(config.datasets):
         name = study_name(config.sweep.name, entry.name, date)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -190,3 +191,79 @@ def test_a_sweep_stopped_midway_keeps_the_results_of_the_datasets_it_finished(tm
                      console=Console(file=open(os.devnull, "w")), run=fake_run, results=results)
     assert [(r.name, r.status, r.partial, r.error) for r in results] == [("iris", "FAILED", True, "boom")]
     assert seen == ["t-iris-2026-12-01", "t-wine-2026-12-01"]
+
+
+def _timed_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, date: str = "2026-12-02") -> tuple[list[float], str]:
+    """One start of a 1-minute night whose dataset runs are recorded, not run: their Optuna timeouts, and what
+    the sweep printed."""
+    import io
+
+    from rich.console import Console
+
+    import search.stages
+    from search.stages import RunOutcome
+    from search.sweep import load_config
+    from search.sweep.night import run_sweep
+
+    (tmp_path / "sweep.toml").write_text(CONFIG.format(dir=tmp_path).replace("budget_minutes = 20",
+                                                                             "budget_minutes = 1"))
+    timeouts: list[float] = []
+
+    def recorded(rc, console):  # type: ignore[no-untyped-def]
+        timeouts.append(rc.timeout)
+        return RunOutcome(rc.study, rc.storage, "1", "r", "t", "accuracy", "FAILED", [], None, 0.1, error="not run")
+
+    monkeypatch.setattr(search.stages, "run_search", recorded)
+    out = io.StringIO()
+    run_sweep(load_config(tmp_path / "sweep.toml"), date, tmp_path / "nightly", Console(file=out, width=200))
+    return timeouts, out.getvalue()
+
+
+def _night(tmp_path: Path, date: str = "2026-12-02") -> Any:
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    (experiment,) = [e for e in client.search_experiments() if e.name == "activation-search/sweep/t"]
+    (night,) = client.search_runs([experiment.experiment_id],
+                                  filter_string=f"tags.role = 'night' and tags.`sweep.date` = '{date}'")
+    return client, night
+
+
+def test_a_later_start_the_same_night_gets_what_is_left_of_the_nights_budget(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget is the night's: a second start does not get a whole night of its own (it used to)."""
+    timeouts, _ = _timed_sweep(tmp_path, monkeypatch)
+    assert timeouts[0] == pytest.approx(0.6 * 60 / 2, abs=1)  # the whole minute, shared by two datasets
+    client, night = _night(tmp_path)
+    first = float(night.data.tags["sweep.spent_s"])
+    assert 0 < first < 30
+
+    client.set_tag(night.info.run_id, "sweep.spent_s", "45")  # as if the first start had run 45 s
+    timeouts, printed = _timed_sweep(tmp_path, monkeypatch)
+    assert "earlier starts tonight used 45 s of the night's 60 s; 15 s left" in printed
+    assert timeouts[0] == pytest.approx(0.6 * 15 / 2, abs=0.5)
+    assert float(_night(tmp_path)[1].data.tags["sweep.spent_s"]) > 45
+
+    client.set_tag(night.info.run_id, "sweep.spent_s", "60")
+    timeouts, printed = _timed_sweep(tmp_path, monkeypatch)
+    assert timeouts == [] and printed.count("skipped, the night's budget is spent") == 2
+
+    timeouts, printed = _timed_sweep(tmp_path, monkeypatch, date="2026-12-03")  # the next night: a whole minute
+    assert timeouts[0] == pytest.approx(0.6 * 60 / 2, abs=1)
+
+
+def test_a_start_killed_tonight_is_charged_the_time_its_lock_heartbeats_cover(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGKILLed start cannot record what it spent; the start that takes its lock over charges it."""
+    import socket
+
+    _timed_sweep(tmp_path, monkeypatch)
+    client, night = _night(tmp_path)
+    client.set_tag(night.info.run_id, "sweep.spent_s", "10")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    now = time.time()
+    lock = optuna.create_study(study_name=LOCK_PREFIX + "t", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
+    lock.set_user_attr("holder", {"date": "2026-12-02", "host": socket.gethostname(), "pid": int(dead.stdout),
+                                  "token": "x", "started": now - 40, "heartbeat": now - 20})
+    timeouts, printed = _timed_sweep(tmp_path, monkeypatch)
+    assert "took over the lock of a dead sweep" in printed
+    assert "earlier starts tonight used 30 s of the night's 60 s; 30 s left" in printed
+    assert timeouts[0] == pytest.approx(0.6 * 30 / 2, abs=0.5)
