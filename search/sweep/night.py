@@ -89,7 +89,10 @@ def _night_run(tracker: Any, experiment_id: str, sweep: str, date: str) -> str:
 def _spent(tracker: Any, night_run: str, lock: SweepLock, date: str) -> float:
     """Wall seconds tonight's earlier starts used: what they recorded on the night's run, plus the run time of
     a start killed before it could record its own (its lock's heartbeats), recorded now."""
-    spent = float(tracker.client.get_run(night_run).data.tags.get(SPENT_TAG, 0.0))
+    try:
+        spent = max(0.0, float(tracker.client.get_run(night_run).data.tags.get(SPENT_TAG, 0.0)))
+    except ValueError:  # edited by hand into something else: count the night from here
+        spent = 0.0
     dead = dead_start_seconds(lock.took_over, date)
     if dead:
         spent += dead
