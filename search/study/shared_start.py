@@ -20,6 +20,7 @@ shared start. Single-objective studies only: a multi-objective study's families 
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -62,10 +63,11 @@ class SharedStartStorage(FamilyStorage):
     ) -> list[FrozenTrial]:
         if study_id != self._study_id or len(self._inner.get_study_directions(study_id)) != 1:
             return super().get_all_trials(study_id, deepcopy=deepcopy, states=states)
-        trials = self._inner.get_all_trials(study_id, deepcopy=False)
-        own = sum(t.state in _FINISHED and t.user_attrs.get(USER_ATTR_FAMILY) == self._family for t in trials)
-        if own >= self._until:
-            return super().get_all_trials(study_id, deepcopy=deepcopy, states=states)
+        trials = self._inner.get_all_trials(study_id, deepcopy=False)  # read once, whichever view it becomes
+        own = [t for t in trials if t.user_attrs.get(USER_ATTR_FAMILY) == self._family]
+        if sum(t.state in _FINISHED for t in own) >= self._until:  # the family's own trials, as FamilyStorage
+            kept = [t for t in own if states is None or t.state in states]
+            return copy.deepcopy(kept) if deepcopy else kept
         return [t for t in pooled_trials(trials, self._family) if states is None or t.state in states]
 
 
