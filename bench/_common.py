@@ -71,6 +71,17 @@ def python_module(module: str, *args: str) -> tuple[float, subprocess.CompletedP
     return wall, proc
 
 
+def floor_spec(dataset: str, *, seed: int, families: Sequence[str], epochs: int, batch_size: int,
+               trials: Sequence[Any], **extra: Any) -> dict[str, Any]:
+    """The configurations file ``bench.floor`` trains: the data and settings, and per trial (Optuna
+    ``FrozenTrial``) its number, family, parameters and seed (the trial's number, as the tool seeds it); any
+    ``extra`` per-trial fields are computed from the trial (``name=lambda trial: ...``)."""
+    configs = [{"number": t.number, "family": t.user_attrs["family"], "params": t.params, "seed": t.number,
+                **{key: field(t) for key, field in extra.items()}} for t in trials]
+    return {"dataset": dataset, "seed": seed, "families": list(families), "epochs": epochs, "batch_size": batch_size,
+            "configs": configs}
+
+
 def load_study(folder: Path, name: str) -> Any:
     """The study ``name`` a benchmark's search wrote to ``folder/optuna.db``."""
     import optuna

@@ -3,14 +3,17 @@
 ``python -m bench.floor CONFIGS.json`` (written by ``bench.overhead``) loads the data exactly as ``search
 run`` does (same loader, same split), then for each configuration builds the model with the same builder and
 the same hyperparameter values, seeds it, and calls ``model.fit`` and ``model.evaluate`` on the validation
-split: nothing else (no tracking, no study, no callbacks). Prints one JSON object: per-configuration fit +
-evaluate seconds and validation scores, and the loop's total.
+split: nothing else (no tracking, no study, no callbacks). ``--input arrays`` hands ``fit`` the NumPy arrays (a
+plain user loop); ``--input pipeline`` the tool's ``tf.data`` pipeline (``trainers._pipeline``, with
+``steps_per_epoch``), so that against the tool only its own per-trial work remains. Prints one JSON object:
+per-configuration fit + evaluate seconds and validation scores, and the loop's total.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -22,6 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("configs", type=Path, help="JSON written by bench.overhead")
     parser.add_argument("--steps-per-execution", type=int, default=1,
                         help="1 = Keras' default (a plain user loop); 8 = what the tool uses on one device")
+    parser.add_argument("--input", choices=("arrays", "pipeline"), default="arrays",
+                        help="arrays = NumPy arrays to fit (a plain user loop); pipeline = the tool's tf.data input")
     args = parser.parse_args(argv)
     spec = json.loads(args.configs.read_text())
     started = time.perf_counter()
@@ -45,10 +50,17 @@ def main(argv: list[str] | None = None) -> None:
         keras.utils.set_random_seed(config["seed"])
         model = builder(hp)
         model.steps_per_execution = args.steps_per_execution
-        model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
-                  batch_size=spec["batch_size"], epochs=spec["epochs"], verbose=0)
-        scores = model.evaluate(splits.x_val, splits.y_val, batch_size=spec["batch_size"], verbose=0,
-                                return_dict=True)
+        if args.input == "pipeline":
+            batch = spec["batch_size"]
+            model.fit(trainers.batches(splits.x_train, splits.y_train, batch, shuffle_seed=config["seed"]),
+                      steps_per_epoch=math.ceil(len(splits.y_train) / batch), shuffle=False,
+                      validation_data=trainers.batches(splits.x_val, splits.y_val, batch), epochs=spec["epochs"], verbose=0)
+            scores = model.evaluate(trainers.batches(splits.x_val, splits.y_val, batch), verbose=0, return_dict=True)
+        else:
+            model.fit(splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
+                      batch_size=spec["batch_size"], epochs=spec["epochs"], verbose=0)
+            scores = model.evaluate(splits.x_val, splits.y_val, batch_size=spec["batch_size"], verbose=0,
+                                    return_dict=True)
         rows.append({"number": config["number"], "seconds": time.perf_counter() - start,
                      "cpu_s": time.process_time() - cpu, "val_accuracy": scores.get("accuracy")})
     loop = time.perf_counter() - loop_start

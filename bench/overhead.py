@@ -2,9 +2,10 @@
 
 1. ``search run`` trains N trials (one worker, no pruning, no verdict: ``--seeds 0``) on real data;
 2. the same N configurations (read back from the study: family, every hyperparameter, seed) are trained by
-   ``bench.floor`` with bare ``model.fit`` + ``model.evaluate`` in a loop, in a fresh process, twice: with
-   Keras' default ``steps_per_execution=1`` (what a plain script does) and with the tool's own 8 (so the
-   ratio isolates the tool's overhead from its execution settings).
+   ``bench.floor`` with bare ``model.fit`` + ``model.evaluate`` in a loop, in a fresh process, twice: as a
+   plain script does (the NumPy arrays, Keras' default ``steps_per_execution=1``) and with the tool's own
+   execution settings (8 steps per execution, its ``tf.data`` input), so that the ratio isolates the tool's
+   overhead from them.
 
 Compared: the search phase (first trial start to last trial end, from the Optuna storage: everything the
 tool does per trial — sampling, storage writes, MLflow runs, pruning reports, callbacks) against the floor's
@@ -35,6 +36,7 @@ from bench._common import (
     FAMILIES,
     completed_trials,
     dataset_path,
+    floor_spec,
     python_module,
     run_search,
     write_results,
@@ -54,10 +56,10 @@ def one_round(args: argparse.Namespace, dataset: str, root: Path, *, floor_first
                           "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--seeds", "0",
                           "--pruner", "none", "--workers", "1", "--seed", str(args.seed), "--study", "bench"], folder)
     span, done = completed_trials(folder, "bench")
-    configs = [{"number": t.number, "family": t.user_attrs["family"], "params": t.params, "seed": t.number,
-                "seconds": t.duration.total_seconds(), "value": t.value} for t in done]
-    spec = {"dataset": dataset, "seed": args.seed, "families": args.families.split(","), "epochs": args.epochs,
-            "batch_size": args.batch_size, "configs": configs}
+    spec = floor_spec(dataset, seed=args.seed, families=args.families.split(","), epochs=args.epochs,
+                      batch_size=args.batch_size, trials=done, seconds=lambda t: t.duration.total_seconds(),
+                      value=lambda t: t.value)
+    configs = spec["configs"]
     previous.write_text(json.dumps(spec))  # the seed is fixed: every round searches the same configurations
     if floors is None:
         floors = _floors(previous, args.plain_fit)
@@ -87,7 +89,10 @@ def cpu_between_trials(folder: Path) -> float:
 def _floors(spec_file: Path, plain_fit: bool) -> dict[str, Any]:
     floors = {}
     for steps in (8, 1) if plain_fit else (8,):
-        floor_wall, proc = python_module("bench.floor", str(spec_file), "--steps-per-execution", str(steps))
+        # The tool's settings (steps per execution, its tf.data input) or a plain user loop (arrays, Keras' 1).
+        data = "pipeline" if steps > 1 else "arrays"
+        floor_wall, proc = python_module("bench.floor", str(spec_file), "--steps-per-execution", str(steps),
+                                         "--input", data)
         floors[str(steps)] = {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": floor_wall}
     return floors
 

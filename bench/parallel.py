@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench._common import ROOT, completed_trials, run_search, write_results
+from bench._common import ROOT, completed_trials, floor_spec, run_search, write_results
 
 
 def measure(workers: int, *, trials: int, epochs: int, families: str, dataset: str, root: Path,
@@ -49,13 +49,11 @@ def bare_loops(folder: Path, root: Path, *, dataset: str, families: str, epochs:
     """Mean seconds per configuration of ``side_by_side`` concurrent ``bench.floor`` loops (one thread each)
     over the completed trials of the study in ``folder``; one mean per loop."""
     _, done = completed_trials(folder, "bench")
-    spec = {"dataset": dataset, "seed": 0, "families": families.split(","), "epochs": epochs, "batch_size": 64,
-            "configs": [{"number": t.number, "family": t.user_attrs["family"], "params": t.params, "seed": t.number}
-                        for t in done]}
+    spec = floor_spec(dataset, seed=0, families=families.split(","), epochs=epochs, batch_size=64, trials=done)
     configs = root / "bare_configs.json"
     configs.write_text(json.dumps(spec))
     pinned = {"TF_NUM_INTRAOP_THREADS": "1", "OMP_NUM_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
-    argv = [sys.executable, "-m", "bench.floor", str(configs), "--steps-per-execution", "8"]
+    argv = [sys.executable, "-m", "bench.floor", str(configs), "--steps-per-execution", "8", "--input", "pipeline"]
     with _environment(pinned):
         procs = [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(side_by_side)]
         outputs = [p.communicate()[0] for p in procs]

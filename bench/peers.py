@@ -24,7 +24,9 @@ Targets: ≤ 0.5 × Hyperband's and ≤ 0.7 × the Optuna script's.
 
 ``--merge-with peers_X.json`` runs the ``--only`` contenders on that saved run's seeds and settings and reports
 them together with the saved ones (the targets recomputed over everyone): a new variant measured against the
-peers without re-running them, at the price of another hour of the machine's drift.
+peers without re-running them, at the price of another hour of the machine's drift. With ``--again``, saved
+contenders among ``--only`` are measured anew (after a change to the tool) and their old rows dropped; the
+report says which contender was measured when.
 """
 
 from __future__ import annotations
@@ -49,13 +51,16 @@ from bench._common import (
     ROOT,
     dataset_path,
     load_study,
+    machine,
     search_argv,
     write_results,
 )
 
+# The tool's contenders are "activation-search" and the flags given to its `search run` (--workers auto unless
+# given); a short race gains from --no-baselines (the families' Keras defaults train their full epochs unpruned).
 CONTENDERS = ("activation-search", "activation-search --workers 1", "activation-search --shared-start",
-              "activation-search --shared-start --pruner hyperband", "keras-tuner RandomSearch",
-              "keras-tuner Hyperband", "optuna + MLflowCallback")
+              "activation-search --shared-start --pruner hyperband", "activation-search --shared-start --no-baselines",
+              "keras-tuner RandomSearch", "keras-tuner Hyperband", "optuna + MLflowCallback")
 DEFAULT_CONTENDERS = ("activation-search", "keras-tuner Hyperband", "optuna + MLflowCallback")  # the targets'
 TARGETS = {"keras-tuner Hyperband": 0.5, "optuna + MLflowCallback": 0.7}  # time to target, ours ÷ theirs
 
@@ -230,13 +235,12 @@ def run_contender(name: str, args: argparse.Namespace, seed: int, work: Path) ->
     """One contender on the split and search seed ``seed``, for ``args.budget`` seconds from its launch."""
     work.mkdir(parents=True)
     if name.startswith("activation-search"):
-        workers = "1" if name.endswith("--workers 1") else "auto"
         per_family = max(1, args.n_trials // len(args.families.split(",")))
-        extra = name.split()[1:] if "--shared-start" in name else []
+        flags = name.split()[1:]
+        workers = [] if "--workers" in flags else ["--workers", "auto"]
         argv = search_argv(["--dataset", args.dataset, "--families", args.families, "--trials", str(per_family),
                             "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--metric", "accuracy",
-                            "--seeds", "0", "--seed", str(seed), "--workers", workers, "--study", "peers", *extra],
-                           work)
+                            "--seeds", "0", "--seed", str(seed), *workers, "--study", "peers", *flags], work)
         launched = _run_for(argv, work, args.budget)
         study = load_study(work, "peers")
         events = [{"t": t.datetime_complete.timestamp(), "score": t.value if t.state.name == "COMPLETE" else None,
@@ -366,6 +370,9 @@ def table(summary: dict[str, Any], ratios: dict[str, Any], args: argparse.Namesp
                   f"batch {args.batch_size}."]
     if getattr(args, "val_rows", None) and getattr(args, "best_median", None):
         lines.append(noise_line(args.val_rows, args.best_median, args.within))
+    if getattr(args, "measured", None):  # a merged run: its contenders were measured on different days
+        lines.append("Measured anew by `--merge-with`: " + "; ".join(f"{c} on {d}" for c, d in args.measured.items())
+                     + "; the others in the first run.")
     return "\n".join(lines)
 
 
@@ -386,12 +393,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)  # one contender's seed
     parser.add_argument("--from-json", type=Path, help="report a saved bench/results/peers_*.json again, run nothing")
     parser.add_argument("--merge-with", type=Path, help="run --only on a saved run's seeds and settings, report all")
+    parser.add_argument("--again", action="store_true",
+                        help="with --merge-with: measure saved contenders in --only anew (their saved rows dropped)")
     args = parser.parse_args(argv)
     if args.from_json:
         _report_again(args.from_json)
         return
     if args.merge_with:
-        _merge_with(args.merge_with, args.only)
+        _merge_with(args.merge_with, args.only, again=args.again)
         return
     args.dataset = dataset_path(args.dataset)
     if args.contender:
@@ -454,15 +463,21 @@ def _report_again(path: Path) -> None:
     report(rows, summarise_seeds(rows, args.within, marks), args, marks)
 
 
-def _merge_with(path: Path, contenders: list[str]) -> None:
-    """``--merge-with``: ``contenders`` on a saved run's seeds and settings, reported with its rows."""
+def _merge_with(path: Path, contenders: list[str], *, again: bool = False) -> None:
+    """``--merge-with``: ``contenders`` on a saved run's seeds and settings, reported with its rows; with
+    ``again`` (``--again``), a saved contender among them is measured anew and its saved rows dropped."""
     args, rows, marks = _saved(path)
-    new = [c for c in contenders if c not in args.only]
+    new = [c for c in contenders if again or c not in args.only]
     if not new:
-        raise SystemExit(f"--merge-with: every contender in --only is already in {path}")
-    args.only, earlier_only = new, args.only
+        raise SystemExit(f"--merge-with: every contender in --only is already in {path} (--again re-measures them)")
+    rows = [r for r in rows if r["contender"] not in new]
+    earlier_only = [c for c in args.only if c not in new]
+    args.only = new
     rows += run_seeds(args, marks, earlier=rows)
     args.only = [*earlier_only, *new]
+    measured = dict(getattr(args, "measured", None) or {})
+    measured.update({c: machine()["date"] for c in new})  # which contender was run when: the machine drifts
+    args.measured = measured
     report(rows, summarise_seeds(rows, args.within, marks), args, marks)
 
 

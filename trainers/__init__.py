@@ -40,10 +40,12 @@ from trainers._strategy import (
 )
 
 if TYPE_CHECKING:
+    from trainers._pipeline import batches, replica_batches
     from trainers._train import train_model
 
 __all__ = [
     "available_memory",
+    "batches",
     "freeze_survivors",
     "release_memory",
     "BUNDLED_DATASETS",
@@ -73,6 +75,7 @@ __all__ = [
     "plan_devices",
     "primary_metric",
     "redraw_train_val",
+    "replica_batches",
     "split_dataset",
     "load_splits",
     "save_splits",
@@ -81,10 +84,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: importing _train imports TensorFlow and Keras (≈ 5 s).
+    # Lazy: importing _train or _pipeline imports TensorFlow and Keras (≈ 5 s).
     if name == "train_model":
-        from trainers._train import train_model
+        from trainers._train import train_model as value
+    elif name in ("batches", "replica_batches"):
+        from trainers import _pipeline
 
-        globals()["train_model"] = train_model
-        return train_model
-    raise AttributeError(f"module 'trainers' has no attribute {name!r}")
+        value = getattr(_pipeline, name)
+    else:
+        raise AttributeError(f"module 'trainers' has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -10,6 +10,7 @@ import numpy as np
 
 from trainers._errors import NonFiniteLossError
 from trainers._metrics import compute_metric
+from trainers._pipeline import batches
 
 
 class FiniteLossGuard(keras.callbacks.Callback):
@@ -54,7 +55,8 @@ class ValidationMetric(keras.callbacks.Callback):
     def __init__(self, metric: str, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
         super().__init__()
         self.metric = metric
-        self._x, self._y, self._batch_size = x, y, batch_size
+        self._y = y
+        self._x = batches(x, None, batch_size)  # built once: each epoch only opens an iterator on it
         self.computes: bool | None = None  # decided at the first epoch end
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -64,7 +66,7 @@ class ValidationMetric(keras.callbacks.Callback):
         if self.computes is None:
             self.computes = key not in logs
         if self.computes:
-            predictions = self.model.predict(self._x, batch_size=self._batch_size, verbose=0)
+            predictions = self.model.predict(self._x, verbose=0)
             logs[key] = compute_metric(self.metric, self._y, predictions)
 
 

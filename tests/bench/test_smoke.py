@@ -140,6 +140,13 @@ def test_peers_benchmark_smoke(tmp_path: Path) -> None:
     assert set(payload["ratios"]["activation-search --workers 1"]) == {"keras-tuner Hyperband",
                                                                        "optuna + MLflowCallback"}
     assert "best at 90 s" in (tmp_path / "peers_iris.md").read_text()
+    # --merge-with --again: one contender measured anew on the saved seeds, its old rows replaced
+    peers.main(["--merge-with", str(tmp_path / "peers_iris.json"), "--again", "--only", "activation-search --workers 1"])
+    merged = json.loads((tmp_path / "peers_iris.json").read_text())
+    ours = [r for r in merged["rows"] if r["contender"] == "activation-search --workers 1"]
+    assert sorted(r["seed"] for r in ours) == [0, 1] and len(merged["rows"]) == len(payload["rows"])
+    assert sorted(merged["args"]["only"]) == sorted(payload["args"]["only"])
+    assert "Measured anew by `--merge-with`: activation-search --workers 1 on" in (tmp_path / "peers_iris.md").read_text()
 
 
 def test_a_contender_past_its_budget_is_stopped_and_keeps_what_it_finished(tmp_path: Path) -> None:
@@ -228,3 +235,15 @@ def test_the_peers_target_window_is_compared_with_the_validation_noise() -> None
 
     assert "±1.2 points (wider than the window" in noise_line(811, 0.87, 0.005)  # phoneme: 4 rows are 0.5 points
     assert "wider" not in noise_line(100_000, 0.87, 0.005)
+
+
+@pytest.mark.slow
+def test_input_pipeline_benchmark_smoke(tmp_path: Path) -> None:
+    from bench import input_pipeline
+
+    input_pipeline.main(["--datasets", "iris", "--families", "relu,tanh", "--epochs", "1", "--rounds", "2"])
+    payload = json.loads((tmp_path / "input_pipeline.json").read_text())
+    (row,) = payload["rows"]
+    assert [set(r) for r in row["rounds"]] == [{"arrays", "pipeline", "ratio"}] * 2
+    assert row["ratio_min"] <= row["ratio"] <= row["ratio_max"] and row["arrays_s"] > 0 < row["pipeline_s"]
+    assert "pipeline ÷ arrays" in (tmp_path / "input_pipeline.md").read_text()

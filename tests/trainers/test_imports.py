@@ -40,11 +40,13 @@ def test_loading_data_does_not_import_tensorflow() -> None:
     assert report == {"heavy": [], "n": 1797}
 
 
-def test_train_model_is_exported_lazily() -> None:
+def test_train_model_and_the_input_pipeline_are_exported_lazily() -> None:
+    from trainers._pipeline import batches, replica_batches
     from trainers._train import train_model
 
     assert trainers.train_model is train_model
-    assert set(trainers.__all__) <= set(dir(trainers)) | {"train_model"}
+    assert (trainers.batches, trainers.replica_batches) == (batches, replica_batches)
+    assert set(trainers.__all__) <= set(dir(trainers)) | {"train_model", "batches", "replica_batches"}
 
 
 def test_no_imports_of_tuning_or_tracking_libraries() -> None:
