@@ -1,10 +1,13 @@
 """The input pipeline a trial trains and evaluates on: ``tf.data`` datasets over the split's arrays.
 
-Given NumPy arrays, Keras 3 wraps them per ``fit``/``evaluate`` call in its own array adapter, whose pipeline
-(an index dataset, a gather ``map`` capturing the whole array, autotuned prefetch) costs 13-40 ms to open an
-iterator on: once per epoch for training and once more for validation. On the small tabular tasks this tool
-searches (an epoch is 5-20 ms of compute) that was as much time as the training itself. The datasets here give
-the same epochs (every row once per epoch, reshuffled each epoch, the last batch partial) and open in ≈ 1 ms.
+Given NumPy arrays, Keras 3.15 wraps them per ``fit``/``evaluate`` call in its own array adapter, whose pipeline
+(an index dataset, a gather ``map``, autotuned prefetch) costs 13-40 ms to open an iterator on, and ``fit``
+opens two per epoch for training (without ``steps_per_epoch`` it opens the next epoch's at the end of each,
+then another at its start) and more for validation. On the small tabular tasks this tool searches (an epoch is
+5-20 ms of compute) that was as much time as the training itself. Its shuffle is also re-created for every
+iterator with the same seed once ``keras.utils.set_random_seed`` has run: every epoch saw one permutation.
+The datasets here give the epochs Keras means (every row once per epoch, reshuffled each epoch, the last batch
+partial) and open in ≈ 1 ms.
 """
 
 from __future__ import annotations
@@ -48,8 +51,7 @@ def replica_batches(strategy: tf.distribute.Strategy, x: np.ndarray, y: np.ndarr
             lambda r: (xb[r * size // replicas:(r + 1) * size // replicas],
                        yb[r * size // replicas:(r + 1) * size // replicas]))
 
-    # Built here, not in the function: there TensorFlow's global seed is not in force, and the shuffle would
-    # draw another order than the same seed gives on one device. (One input pipeline: all replicas are local.)
+    # One input pipeline for all replicas: MirroredStrategy's replicas are all on this host.
     dataset = batches(x, y, batch_size, shuffle_seed=shuffle_seed).flat_map(pieces).repeat()
     return strategy.distribute_datasets_from_function(lambda _: dataset)
 

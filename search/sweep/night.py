@@ -15,6 +15,7 @@ from search.sweep.lock import SweepLock
 from search.sweep.nightly import compare_nights, to_json, to_markdown, trend_png
 from search.sweep.runner import (
     NIGHT_TAG,
+    SPENT_BY_TAG,
     SPENT_TAG,
     SWEEP_TAG,
     SweepOutcome,
@@ -51,7 +52,8 @@ def run_sweep(config: SweepConfig, date: str, output: Path, console: Console) ->
         tracker = Tracker(tracking)
         experiment_id = tracker.experiment_id(experiment)
         night_run = _night_run(tracker, experiment_id, config.sweep.name, date)
-        outcome = SweepOutcome(date, run_id=night_run, spent_before=_spent(tracker, night_run, lock, date))
+        outcome = SweepOutcome(date, run_id=night_run, spent_before=_spent(tracker, night_run, lock, date),
+                               token=lock.token)
         left = night_budget_left(config.sweep.budget_minutes, outcome.spent_before)
         if outcome.spent_before:
             console.print(f"sweep: {date}: earlier starts tonight used {outcome.spent_before:.0f} s of the night's "
@@ -88,15 +90,18 @@ def _night_run(tracker: Any, experiment_id: str, sweep: str, date: str) -> str:
 
 def _spent(tracker: Any, night_run: str, lock: SweepLock, date: str) -> float:
     """Wall seconds tonight's earlier starts used: what they recorded on the night's run, plus the run time of
-    a start killed before it could record its own (its lock's heartbeats), recorded now."""
+    a start killed before it could record its own (its lock's heartbeats), recorded now, with its token, in the
+    same batch (so that it is charged once, whoever takes over next)."""
+    tags = tracker.client.get_run(night_run).data.tags
     try:
-        spent = max(0.0, float(tracker.client.get_run(night_run).data.tags.get(SPENT_TAG, 0.0)))
+        spent = max(0.0, float(tags.get(SPENT_TAG, 0.0)))
     except ValueError:  # edited by hand into something else: count the night from here
         spent = 0.0
-    dead = dead_start_seconds(lock.took_over, date)
+    dead = dead_start_seconds(lock.took_over, date, recorded=tags)
     if dead:
         spent += dead
-        tracker.client.set_tag(night_run, SPENT_TAG, f"{spent:.1f}")
+        tracker.set_tags(night_run, {SPENT_TAG: f"{spent:.1f}",
+                                     f"{SPENT_BY_TAG}{lock.took_over.get('token')}": f"{dead:.1f}"})
     return spent
 
 
@@ -187,6 +192,7 @@ def _metrics(outcome: SweepOutcome) -> dict[str, float]:
 
 def _tags(outcome: SweepOutcome) -> dict[str, str]:
     return {"partial": ",".join(outcome.partial) or "none", SPENT_TAG: f"{outcome.spent_before + outcome.wall_seconds:.1f}",
+            f"{SPENT_BY_TAG}{outcome.token}": f"{outcome.wall_seconds:.1f}",
             "mlflow.note.content": _summary_line(outcome)}  # fmt: skip
 
 

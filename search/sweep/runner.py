@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 NIGHT_TAG = "sweep.date"
 SWEEP_TAG = "sweep.name"
 SPENT_TAG = "sweep.spent_s"  # on the night's run: wall seconds the night's starts have used so far
+# Beside it, one tag per start (its lock token) with what that start added, written in the same batch: the
+# start that takes over a dead one's lock charges it only if it has none (it may have died after recording).
+SPENT_BY_TAG = "sweep.spent_by."
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class SweepOutcome:
     output: Path | None = None
     wall_seconds: float = 0.0
     spent_before: float = 0.0  # wall seconds earlier starts the same night used
+    token: str = ""  # this start's lock token: the name of its own spent-time record (SPENT_BY_TAG)
 
     @property
     def partial(self) -> list[str]:
@@ -86,10 +90,11 @@ def night_budget_left(budget_minutes: float, spent: float) -> float:
     return max(0.0, 60.0 * budget_minutes - spent)
 
 
-def dead_start_seconds(holder: dict[str, Any] | None, date: str) -> float:
+def dead_start_seconds(holder: dict[str, Any] | None, date: str, recorded: Mapping[str, str] = {}) -> float:
     """How long a sweep killed tonight ran (its lock's first to last heartbeat; it could not record it itself);
-    0 for no dead holder, or one of another night."""
-    if not holder or holder.get("date") != date:
+    0 for no dead holder, one of another night, or one whose own record is among the night run's tags
+    ``recorded`` (it died after recording, before releasing its lock)."""
+    if not holder or holder.get("date") != date or f"{SPENT_BY_TAG}{holder.get('token')}" in recorded:
         return 0.0
     return max(0.0, float(holder.get("heartbeat", 0.0)) - float(holder.get("started", 0.0)))
 

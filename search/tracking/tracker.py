@@ -280,6 +280,10 @@ class Tracker:
             self.log_artifacts(run_id, artifacts)
         self.client.set_terminated(run_id, status=status)
 
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        """Set ``tags`` on ``run_id`` in one ``log_batch`` call: all of them or none (up to 100 tags)."""
+        self._log(run_id, tags=tags)
+
     def log_artifacts(self, run_id: str, files: Mapping[str, str | bytes]) -> None:
         """Write ``{relative name: content}`` into a temporary folder and upload it in one call."""
         with tempfile.TemporaryDirectory() as tmp:

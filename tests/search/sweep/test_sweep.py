@@ -267,3 +267,26 @@ def test_a_start_killed_tonight_is_charged_the_time_its_lock_heartbeats_cover(tm
     assert "took over the lock of a dead sweep" in printed
     assert "earlier starts tonight used 30 s of the night's 60 s; 30 s left" in printed
     assert timeouts[0] == pytest.approx(0.6 * 30 / 2, abs=0.5)
+    client, night = _night(tmp_path)
+    assert night.data.tags["sweep.spent_by.x"] == "20.0"  # the dead start's charge, under its token
+
+
+def test_a_start_killed_after_recording_what_it_spent_is_not_charged_again(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed between writing its tags and releasing its lock: its own record (under its lock token) says it
+    was counted already. (Before, the start that took over charged its heartbeats a second time.)"""
+    import socket
+
+    _timed_sweep(tmp_path, monkeypatch)
+    client, night = _night(tmp_path)
+    assert list(k for k in night.data.tags if k.startswith("sweep.spent_by.")) != []  # every start records its own
+    client.set_tag(night.info.run_id, "sweep.spent_s", "30")
+    client.set_tag(night.info.run_id, "sweep.spent_by.y", "20.0")  # the dead start recorded its 20 s ...
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    now = time.time()
+    lock = optuna.create_study(study_name=LOCK_PREFIX + "t", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
+    lock.set_user_attr("holder", {"date": "2026-12-02", "host": socket.gethostname(), "pid": int(dead.stdout),
+                                  "token": "y", "started": now - 40, "heartbeat": now - 20})  # ... then died
+    timeouts, printed = _timed_sweep(tmp_path, monkeypatch)
+    assert "took over the lock of a dead sweep" in printed
+    assert "earlier starts tonight used 30 s of the night's 60 s; 30 s left" in printed
