@@ -190,6 +190,11 @@ def _training_inputs(splits: Splits, batch_size: int, seed: int, strategy: tf.di
         data = replica_batches(strategy, splits.x_train, splits.y_train, batch_size, shuffle_seed=seed)
     else:
         data = batches(splits.x_train, splits.y_train, batch_size, shuffle_seed=seed)
+    if strategy is tf.distribute.get_strategy():
+        # Under any other strategy Keras first draws a batch from a fresh iterator (to build the model), which
+        # moves the shuffle on to its next permutation; do the same here, so that one device, one forced device
+        # and several replicas train on the same permutations with the same seed (tests/trainers/test_mirrored).
+        iter(data)
     return {"x": data, "steps_per_epoch": steps, "shuffle": False}
 
 
