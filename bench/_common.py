@@ -102,10 +102,11 @@ def dataset_path(relative: str) -> str:
     return str(candidate) if candidate.exists() else relative
 
 
-def write_results(name: str, payload: dict[str, Any], table: str) -> Path:
-    """bench/results/<name>.json and .md (with the machine line on top); returns the markdown path."""
+def write_results(name: str, payload: dict[str, Any], table: str, measured_on: dict[str, Any] | None = None) -> Path:
+    """bench/results/<name>.json and .md (with the machine line on top: this one now, or ``measured_on``, a saved
+    run's, when its figures are only reported again); returns the markdown path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    info = machine()
+    info = measured_on or machine()
     (RESULTS / f"{name}.json").write_text(json.dumps({"machine": info, **payload}, indent=2, default=str) + "\n")
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     header = f"_{info['date']} · {info['cpus']} CPUs · Python {info['python']} · {versions}_\n\n"

@@ -436,7 +436,7 @@ def summarise_seeds(rows: list[dict[str, Any]], within: float, marks: tuple[floa
 
 
 def report(rows: list[dict[str, Any]], per_seed: dict[Any, Any], args: argparse.Namespace,
-           marks: tuple[float, ...]) -> None:
+           marks: tuple[float, ...], measured_on: dict[str, Any] | None = None) -> None:
     """Summaries, ratios and the table of a finished benchmark, into bench/results/peers_<dataset>.*."""
     summary = aggregate(rows, args.only, marks)
     args.val_rows = validation_rows(args.dataset, int(next(iter(per_seed))))
@@ -446,7 +446,8 @@ def report(rows: list[dict[str, Any]], per_seed: dict[Any, Any], args: argparse.
               for us in ours}
     payload = {"args": {k: v for k, v in vars(args).items() if k not in ("contender", "work", "seed", "from_json")},
                "per_seed": per_seed, "summary": summary, "ratios": ratios, "rows": rows}
-    write_results(f"peers_{Path(args.dataset).name.split('.')[0]}", payload, table(summary, ratios, args, marks))
+    write_results(f"peers_{Path(args.dataset).name.split('.')[0]}", payload, table(summary, ratios, args, marks),
+                  measured_on=measured_on)
 
 
 def _saved(path: Path) -> tuple[argparse.Namespace, list[dict[str, Any]], tuple[float, ...]]:
@@ -458,9 +459,11 @@ def _saved(path: Path) -> tuple[argparse.Namespace, list[dict[str, Any]], tuple[
 
 
 def _report_again(path: Path) -> None:
-    """``--from-json``: the report of a saved run again (after a change to the summaries), nothing re-run."""
+    """``--from-json``: the report of a saved run again (after a change to the summaries), nothing re-run; it
+    keeps the saved run's machine line (its date), since nothing was measured now."""
     args, rows, marks = _saved(path)
-    report(rows, summarise_seeds(rows, args.within, marks), args, marks)
+    report(rows, summarise_seeds(rows, args.within, marks), args, marks,
+           measured_on=json.loads(path.read_text()).get("machine"))
 
 
 def _merge_with(path: Path, contenders: list[str], *, again: bool = False) -> None:

@@ -147,6 +147,11 @@ def test_peers_benchmark_smoke(tmp_path: Path) -> None:
     assert sorted(r["seed"] for r in ours) == [0, 1] and len(merged["rows"]) == len(payload["rows"])
     assert sorted(merged["args"]["only"]) == sorted(payload["args"]["only"])
     assert "Measured anew by `--merge-with`: activation-search --workers 1 on" in (tmp_path / "peers_iris.md").read_text()
+    # --from-json reports again and keeps the saved run's machine line (its date): nothing was measured now
+    merged["machine"]["date"] = "1999-01-01 00:00 UTC"
+    (tmp_path / "peers_iris.json").write_text(json.dumps(merged))
+    peers.main(["--from-json", str(tmp_path / "peers_iris.json")])
+    assert (tmp_path / "peers_iris.md").read_text().startswith("_1999-01-01 00:00 UTC")
 
 
 def test_a_contender_past_its_budget_is_stopped_and_keeps_what_it_finished(tmp_path: Path) -> None:
