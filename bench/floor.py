@@ -4,8 +4,8 @@
 run`` does (same loader, same split), then for each configuration builds the model with the same builder and
 the same hyperparameter values, seeds it, and calls ``model.fit`` and ``model.evaluate`` on the validation
 split: nothing else (no tracking, no study, no callbacks). ``--input arrays`` hands ``fit`` the NumPy arrays (a
-plain user loop); ``--input pipeline`` the tool's ``tf.data`` pipeline (``trainers._pipeline``, with
-``steps_per_epoch``), so that against the tool only its own per-trial work remains. Prints one JSON object:
+plain user loop); ``--input pipeline`` the tool's ``tf.data`` pipeline (``trainers.training_inputs``,
+as ``train_model`` builds it), so that against the tool only its own per-trial work remains. Prints one JSON object:
 per-configuration fit + evaluate seconds and validation scores, and the loop's total.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -33,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import optuna
+    import tensorflow as tf
 
     import trainers
     from search.study.hp import OptunaHyperParameters
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> None:
         model.steps_per_execution = args.steps_per_execution
         if args.input == "pipeline":
             batch = spec["batch_size"]
-            model.fit(trainers.batches(splits.x_train, splits.y_train, batch, shuffle_seed=config["seed"]),
-                      steps_per_epoch=math.ceil(len(splits.y_train) / batch), shuffle=False,
+            model.fit(**trainers.training_inputs(splits.x_train, splits.y_train, batch, seed=config["seed"],
+                                                 strategy=tf.distribute.get_strategy()),
                       validation_data=trainers.batches(splits.x_val, splits.y_val, batch), epochs=spec["epochs"], verbose=0)
             scores = model.evaluate(trainers.batches(splits.x_val, splits.y_val, batch), verbose=0, return_dict=True)
         else:

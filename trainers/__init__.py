@@ -40,7 +40,7 @@ from trainers._strategy import (
 )
 
 if TYPE_CHECKING:
-    from trainers._pipeline import batches, replica_batches
+    from trainers._pipeline import batches, replica_batches, training_inputs
     from trainers._train import train_model
 
 __all__ = [
@@ -80,6 +80,7 @@ __all__ = [
     "load_splits",
     "save_splits",
     "train_model",
+    "training_inputs",
 ]
 
 
@@ -87,7 +88,7 @@ def __getattr__(name: str) -> Any:
     # Lazy: importing _train or _pipeline imports TensorFlow and Keras (≈ 5 s).
     if name == "train_model":
         from trainers._train import train_model as value
-    elif name in ("batches", "replica_batches"):
+    elif name in ("batches", "replica_batches", "training_inputs"):
         from trainers import _pipeline
 
         value = getattr(_pipeline, name)

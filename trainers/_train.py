@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 import keras
 import numpy as np
@@ -19,7 +17,7 @@ from trainers._diagnostics import Diagnostics, diagnose, probe_batch
 from trainers._errors import TrainingError
 from trainers._leaks import forget_custom_gradients
 from trainers._metrics import check_metric, compute_metric, metric_direction
-from trainers._pipeline import batches, replica_batches
+from trainers._pipeline import batches, training_inputs
 from trainers._splits import Splits
 from trainers._strategy import make_strategy
 from trainers._units import TargetUnits, to_target_units
@@ -134,8 +132,9 @@ def _train(
     start = time.perf_counter()
     try:
         history = model.fit(
-            **_training_inputs(splits, replica_safe_batch(len(splits.y_train), batch_size, n_replicas),
-                               config.seed, strategy),
+            **training_inputs(splits.x_train, splits.y_train,
+                              replica_safe_batch(len(splits.y_train), batch_size, n_replicas),
+                              seed=config.seed, strategy=strategy),
             validation_data=batches(splits.x_val, splits.y_val, val_batch_size),
             epochs=config.epochs,
             verbose=config.verbose,
@@ -173,29 +172,6 @@ def _train(
         learned=learned_activation_params(model),
         model=model if keep_model else None,
     )
-
-
-def _training_inputs(splits: Splits, batch_size: int, seed: int, strategy: tf.distribute.Strategy) -> dict[str, Any]:
-    """``model.fit``'s training data, reshuffled every epoch from ``seed`` (``trainers._pipeline``).
-
-    Not the arrays themselves: Keras 3.15 (TensorFlow backend) then draws the same permutation at every epoch
-    once ``keras.utils.set_random_seed`` has been called (its shuffle op is re-created per epoch with the same
-    seed), and opens an iterator on its pipeline in 13-40 ms per epoch instead of ≈ 1 ms. ``steps_per_epoch``
-    is given even where Keras knows it: without it Keras opens a second iterator per epoch and drops the first
-    (which would also skip every other permutation).
-    """
-    steps = math.ceil(len(splits.y_train) / batch_size)
-    # shuffle=False: the dataset reshuffles every epoch itself (Keras' default True would only warn).
-    if int(strategy.num_replicas_in_sync) > 1:
-        data = replica_batches(strategy, splits.x_train, splits.y_train, batch_size, shuffle_seed=seed)
-    else:
-        data = batches(splits.x_train, splits.y_train, batch_size, shuffle_seed=seed)
-    if strategy is tf.distribute.get_strategy():
-        # Under any other strategy Keras first draws a batch from a fresh iterator (to build the model), which
-        # moves the shuffle on to its next permutation; do the same here, so that one device, one forced device
-        # and several replicas train on the same permutations with the same seed (tests/trainers/test_mirrored).
-        iter(data)
-    return {"x": data, "steps_per_epoch": steps, "shuffle": False}
 
 
 def _configure_execution(model: keras.Model, config: TrainConfig, n_replicas: int) -> None:

@@ -100,6 +100,9 @@ def test_overhead_benchmark_smoke(tmp_path: Path) -> None:
     assert (first["floor_first"], second["floor_first"]) == (False, True)
     # the floor trains exactly the search's configurations
     assert [r["number"] for r in first["floors"]["8"]["rows"]] == [c["number"] for c in first["search_trials"]]
+    # ... and trains them as train_model does (the same input pipeline, permutations and seeds): same scores
+    assert [r["val_accuracy"] for r in first["floors"]["8"]["rows"]] == pytest.approx(
+        [c["value"] for c in first["search_trials"]])
     assert first["search_cpu_s"] > 0 and first["floor_cpu_s"] > 0
     assert set(payload["summary"]) >= {"ratio_loop_vs_same_settings", "ratio_cpu_vs_same_settings"}
     same = payload["summary"]["ratio_loop_vs_same_settings"]

@@ -41,12 +41,14 @@ def test_loading_data_does_not_import_tensorflow() -> None:
 
 
 def test_train_model_and_the_input_pipeline_are_exported_lazily() -> None:
-    from trainers._pipeline import batches, replica_batches
+    from trainers._pipeline import batches, replica_batches, training_inputs
     from trainers._train import train_model
 
     assert trainers.train_model is train_model
-    assert (trainers.batches, trainers.replica_batches) == (batches, replica_batches)
-    assert set(trainers.__all__) <= set(dir(trainers)) | {"train_model", "batches", "replica_batches"}
+    assert (trainers.batches, trainers.replica_batches, trainers.training_inputs) == (
+        batches, replica_batches, training_inputs)
+    assert set(trainers.__all__) <= set(dir(trainers)) | {"train_model", "batches", "replica_batches",
+                                                          "training_inputs"}
 
 
 def test_no_imports_of_tuning_or_tracking_libraries() -> None:
