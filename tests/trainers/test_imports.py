@@ -44,11 +44,10 @@ def test_train_model_and_the_input_pipeline_are_exported_lazily() -> None:
     from trainers._pipeline import batches, replica_batches, training_inputs
     from trainers._train import train_model
 
-    assert trainers.train_model is train_model
-    assert (trainers.batches, trainers.replica_batches, trainers.training_inputs) == (
-        batches, replica_batches, training_inputs)
-    assert set(trainers.__all__) <= set(dir(trainers)) | {"train_model", "batches", "replica_batches",
-                                                          "training_inputs"}
+    lazy = {"train_model": train_model, "batches": batches, "replica_batches": replica_batches,
+            "training_inputs": training_inputs}
+    assert {name: getattr(trainers, name) for name in lazy} == lazy
+    assert set(trainers.__all__) <= set(dir(trainers)) | set(lazy)
 
 
 def test_no_imports_of_tuning_or_tracking_libraries() -> None:
