@@ -71,8 +71,8 @@ def training_inputs(x: np.ndarray, y: np.ndarray, batch_size: int, *, seed: int,
     once ``keras.utils.set_random_seed`` has been called (its shuffle op is re-created per epoch with the same
     seed), and opens an iterator on its pipeline in 13-40 ms per epoch instead of ≈ 1 ms. ``steps_per_epoch``
     is given even where Keras knows it: without it Keras opens a second iterator per epoch and drops the first
-    (which would also skip every other permutation). Call it inside ``strategy.scope()`` or with the strategy
-    in use, just before ``fit``.
+    (which would also skip every other permutation). Call it outside any ``strategy.scope()``, just before
+    ``fit``, as ``train_model`` does: inside a scope, ``strategy`` would pass for the default strategy.
     """
     steps = math.ceil(len(y) / batch_size)
     # shuffle=False: the dataset reshuffles every epoch itself (Keras' default True would only warn).
